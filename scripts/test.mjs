@@ -20,3 +20,4 @@ step('cargo test', 'cargo', ['test', '--workspace', '--quiet'])
 for (const backend of ['native', 'ts']) {
   step(`ava, FERROSOCKET_BACKEND=${backend}`, 'npx', ['ava', ...only], { FERROSOCKET_BACKEND: backend })
 }
+if (only.length === 0) step('install tests (packed tarballs, offline)', 'npx', ['ava', '--config', 'ava.install.config.mjs'])

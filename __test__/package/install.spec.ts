@@ -1,0 +1,99 @@
+// Install tests (issue 8): the package as a user gets it, from tarballs, offline, into fresh projects.
+// `npm pack` the main package and the linux-x64-gnu platform package, then:
+//  - main + platform package → backend 'native', an echo round trip works (ESM and CJS consumers);
+//  - main package alone (what an unsupported platform gets) → backend 'ts', same round trip, nothing alarming printed;
+//  - a TypeScript consumer in the style of @types/websocket users compiles against the shipped declarations.
+import test from 'ava'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }
+const work = mkdtempSync(path.join(tmpdir(), 'ferrosocket-install-'))
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 })
+
+let mainTarball = ''
+let platformTarball = ''
+
+test.before(() => {
+  // dist/ must be current: build it exactly as `npm install` (prepare) does.
+  execFileSync('npm', ['run', '--silent', 'build:ts'], { cwd: root, stdio: 'inherit', timeout: 120_000 })
+  mainTarball = path.join(work, npm(['pack', '--ignore-scripts', '--pack-destination', work], root).trim().split('\n').pop()!)
+  const native = path.join(root, 'ferrosocket.linux-x64-gnu.node')
+  if (!existsSync(native)) throw new Error(`the native addon is missing (${native}): run npm run build:native`)
+  const platDir = path.join(work, 'linux-x64-gnu')
+  cpSync(path.join(root, 'npm', 'linux-x64-gnu'), platDir, { recursive: true })
+  cpSync(native, path.join(platDir, 'ferrosocket.linux-x64-gnu.node'))
+  platformTarball = path.join(work, npm(['pack', '--pack-destination', work], platDir).trim().split('\n').pop()!)
+})
+
+test.after.always(() => rmSync(work, { recursive: true, force: true }))
+
+function project(name: string, tarballs: string[]): string {
+  const dir = path.join(work, name)
+  cpSync(path.join(root, '__test__', 'package', 'fixture'), dir, { recursive: true })
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }))
+  npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], dir)
+  return dir
+}
+
+function run(dir: string, file: string, env: NodeJS.ProcessEnv = {}) {
+  const env2: NodeJS.ProcessEnv = { ...process.env, ...env }
+  delete env2.FERROSOCKET_BACKEND
+  delete env2.NODE_OPTIONS
+  const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: env2 })
+  return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() }
+}
+
+test('main + linux-x64-gnu package: native backend, echo works from ESM and CJS', (t) => {
+  const dir = project('with-native', [mainTarball, platformTarball])
+  const esm = run(dir, 'echo.mjs')
+  t.is(esm.status, 0, esm.stderr)
+  t.is(esm.stdout, 'native echo:hello ferrosocket')
+  const cjs = run(dir, 'echo.cjs')
+  t.is(cjs.status, 0, cjs.stderr)
+  t.is(cjs.stdout, 'native echo:hello ferrosocket same-instance')
+})
+
+test('main package alone (unsupported platform): TS twin, same echo, nothing alarming printed', (t) => {
+  const dir = project('ts-only', [mainTarball])
+  const esm = run(dir, 'echo.mjs')
+  t.is(esm.status, 0, esm.stderr)
+  t.is(esm.stdout, 'ts echo:hello ferrosocket')
+  t.is(esm.stderr, '')
+  const cjs = run(dir, 'echo.cjs')
+  t.is(cjs.status, 0, cjs.stderr)
+  t.is(cjs.stdout, 'ts echo:hello ferrosocket same-instance')
+  t.is(cjs.stderr, '')
+  const forced = run(dir, 'echo.mjs', { FERROSOCKET_BACKEND: 'native' })
+  t.not(forced.status, 0)
+  t.regex(forced.stderr, /native/i)
+})
+
+test('TypeScript consumer written like an @types/websocket user compiles against the shipped .d.ts', (t) => {
+  const dir = project('ts-consumer', [mainTarball])
+  // @types/node comes from the repository (the fixture project is offline and has no dev dependencies).
+  writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [path.join(root, 'node_modules', '@types')],
+      },
+      files: ['consumer.ts'],
+    }),
+  )
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+  t.is(r.status, 0, r.stdout + r.stderr)
+  t.true(pkg.version.length > 0)
+})
