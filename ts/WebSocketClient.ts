@@ -1,0 +1,290 @@
+/**
+ * WebSocketClient: opens a WebSocket connection (RFC 6455 §4.1) with WebSocket-Node's `client` API.
+ */
+import { EventEmitter } from 'node:events'
+import http from 'node:http'
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, RequestOptions } from 'node:http'
+import https from 'node:https'
+import type { Socket } from 'node:net'
+import { WebSocketConnection } from './WebSocketConnection.js'
+import {
+  buildRequestHeaders,
+  makeNonce,
+  normalizeProtocols,
+  parseTargetUrl,
+  validateResponse,
+  type RequestUrl,
+  type TargetUrl,
+} from './client/handshake.js'
+
+/** Client configuration (WebSocket-Node's `IClientConfig`), plus ferrosocket's additive options. */
+export interface IClientConfig {
+  /** Largest frame payload accepted from the server; larger → close 1009. @default 0x100000 (1 MiB) */
+  maxReceivedFrameSize?: number
+  /** Largest (fragmented) message accepted from the server; larger → close 1009. @default 0x800000 (8 MiB) */
+  maxReceivedMessageSize?: number
+  /** Split outgoing messages longer than `fragmentationThreshold` into several frames. @default true */
+  fragmentOutgoingMessages?: boolean
+  /** Payload bytes per outgoing frame when fragmenting. @default 0x4000 (16 KiB) */
+  fragmentationThreshold?: number
+  /** 13 (RFC 6455) or 8 (hybi-08, only changes the Origin header name). @default 13 */
+  webSocketVersion?: number
+  /** Emit whole messages (`'message'`) rather than frames (`'frame'`). @default true */
+  assembleFragments?: boolean
+  /** `socket.setNoDelay(true)`. @default true */
+  disableNagleAlgorithm?: boolean
+  /** Milliseconds to wait for the server's close frame after ours before giving up. @default 5000 */
+  closeTimeout?: number
+  /** Options for `https.request` on `wss:` URLs (`ca`, `rejectUnauthorized`, `headers`, …). @default {} */
+  tlsOptions?: https.RequestOptions
+  /**
+   * ferrosocket addition: milliseconds from `connect()` to a verified 101 response; past it the attempt is
+   * aborted with `connectFailed`. The original had no limit, so a server that accepted TCP and never answered
+   * kept the attempt pending forever. `0` disables the limit. @default 30000
+   */
+  handshakeTimeout?: number
+  /** Client keepalive (undocumented in WebSocket-Node but honoured, issue #385): off unless set. */
+  keepalive?: boolean
+  keepaliveInterval?: number
+  dropConnectionOnKeepaliveTimeout?: boolean
+  keepaliveGracePeriod?: number
+  useNativeKeepalive?: boolean
+}
+
+/** The effective client configuration (defaults applied). */
+export type ResolvedClientConfig = Required<
+  Pick<
+    IClientConfig,
+    | 'maxReceivedFrameSize'
+    | 'maxReceivedMessageSize'
+    | 'fragmentOutgoingMessages'
+    | 'fragmentationThreshold'
+    | 'webSocketVersion'
+    | 'assembleFragments'
+    | 'disableNagleAlgorithm'
+    | 'closeTimeout'
+    | 'tlsOptions'
+    | 'handshakeTimeout'
+  >
+> &
+  IClientConfig
+
+/** Options the library always sets itself; in `tlsOptions` they are ignored, as in the original. */
+const EXCLUDED_TLS_OPTIONS = new Set(['hostname', 'port', 'method', 'path', 'headers'])
+
+/** Node's parser flags a 101 as an upgrade; anything else on the `response` path is a refusal. */
+function describeResponse(response: IncomingMessage): string {
+  const lines = Object.entries(response.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
+  return (
+    `Server responded with a non-101 status: ${response.statusCode} ${response.statusMessage}` +
+    `\nResponse Headers Follow:\n${lines.join('\n')}\n`
+  )
+}
+
+export interface WebSocketClient {
+  on(event: 'connect', listener: (connection: WebSocketConnection) => void): this
+  on(event: 'connectFailed', listener: (error: Error) => void): this
+  on(event: 'httpResponse', listener: (response: IncomingMessage, client: WebSocketClient) => void): this
+  on(event: string | symbol, listener: (...args: never[]) => void): this
+  once(event: 'connect', listener: (connection: WebSocketConnection) => void): this
+  once(event: 'connectFailed', listener: (error: Error) => void): this
+  once(event: 'httpResponse', listener: (response: IncomingMessage, client: WebSocketClient) => void): this
+  once(event: string | symbol, listener: (...args: never[]) => void): this
+  addListener(event: 'connect', listener: (connection: WebSocketConnection) => void): this
+  addListener(event: 'connectFailed', listener: (error: Error) => void): this
+  addListener(event: 'httpResponse', listener: (response: IncomingMessage, client: WebSocketClient) => void): this
+  addListener(event: string | symbol, listener: (...args: never[]) => void): this
+}
+
+/**
+ * A WebSocket client. Call `connect()`; exactly one of `connect`, `connectFailed` or `httpResponse` follows
+ * (none after `abort()`).
+ */
+export class WebSocketClient extends EventEmitter {
+  /** The effective configuration; handed to every connection this client creates. */
+  config: ResolvedClientConfig
+  /** Subprotocols requested by the last `connect()`. */
+  protocols: string[] = []
+  /** Origin sent by the last `connect()`. */
+  origin: string | undefined
+  /** The URL of the last `connect()`, normalised. */
+  url: TargetUrl | undefined
+  /** Whether the last `connect()` used TLS. */
+  secure = false
+  /** The `Sec-WebSocket-Key` sent (base64 of 16 random bytes from the CSPRNG). */
+  base64nonce: string | undefined
+  /** The subprotocol the server selected, if any. */
+  protocol: string | undefined
+  /** The upgraded socket, once the server answered 101. */
+  socket: Socket | undefined
+  /** The 101 response. */
+  response: IncomingMessage | undefined
+  /** Bytes that arrived together with the 101 (handed to the connection, never dropped). */
+  firstDataChunk: Buffer | null = null
+  _req: ClientRequest | null = null
+  private _attempt = 0
+  private _timer: NodeJS.Timeout | undefined
+
+  constructor(config?: IClientConfig) {
+    super()
+    const user: IClientConfig = { ...(config ?? {}) }
+    const tlsOptions = user.tlsOptions
+    delete user.tlsOptions
+    this.config = {
+      maxReceivedFrameSize: 0x100000,
+      maxReceivedMessageSize: 0x800000,
+      fragmentOutgoingMessages: true,
+      fragmentationThreshold: 0x4000,
+      webSocketVersion: 13,
+      assembleFragments: true,
+      disableNagleAlgorithm: true,
+      closeTimeout: 5000,
+      handshakeTimeout: 30000,
+      ...user,
+      tlsOptions: { ...(tlsOptions ?? {}) },
+    }
+    if (this.config.webSocketVersion !== 8 && this.config.webSocketVersion !== 13) {
+      throw new Error('Requested webSocketVersion is not supported. Allowed values are 8 and 13.')
+    }
+  }
+
+  /**
+   * Open a connection. Throws synchronously for a malformed URL or protocol list (the original's messages);
+   * everything that happens on the network is reported through events.
+   * @param requestUrl `ws://` or `wss://` URL (string, `url.parse` result or WHATWG `URL`)
+   * @param requestedProtocols one subprotocol or a list; the server must pick one of them or none
+   * @param origin sent as `Origin` (v13) or `Sec-WebSocket-Origin` (v8)
+   * @param headers extra request headers (`Host` replaces the computed one; handshake headers cannot be overridden)
+   * @param extraRequestOptions extra `http.request` options (e.g. `agent`); hostname/port/method/path/headers are forced
+   */
+  connect(
+    requestUrl: RequestUrl,
+    requestedProtocols?: string | string[] | null,
+    origin?: string | null,
+    headers?: OutgoingHttpHeaders | null,
+    extraRequestOptions?: RequestOptions | null,
+  ): void {
+    const protocols = normalizeProtocols(requestedProtocols)
+    const target = parseTargetUrl(requestUrl)
+    this.protocols = protocols
+    this.origin = origin ?? undefined
+    this.url = target
+    this.secure = target.secure
+    this.protocol = undefined
+    const nonce = makeNonce()
+    this.base64nonce = nonce
+    const tls = this.config.tlsOptions
+    const reqHeaders = buildRequestHeaders({
+      target,
+      version: this.config.webSocketVersion,
+      nonce,
+      protocols,
+      origin: this.origin,
+      userHeaders: headers ?? undefined,
+      tlsHeaders: tls.headers as OutgoingHttpHeaders | undefined,
+    })
+    const options: RequestOptions & https.RequestOptions = {
+      agent: false,
+      ...(extraRequestOptions ?? {}),
+      hostname: target.hostname,
+      port: target.port,
+      method: 'GET',
+      path: target.path,
+      headers: reqHeaders,
+    }
+    if (target.secure) {
+      for (const [k, v] of Object.entries(tls)) {
+        if (!EXCLUDED_TLS_OPTIONS.has(k)) (options as Record<string, unknown>)[k] = v
+      }
+    }
+    this._start(options, nonce, protocols)
+  }
+
+  private _start(options: https.RequestOptions, nonce: string, protocols: string[]): void {
+    // Each connect() is an attempt; events of an aborted or superseded attempt are ignored.
+    const attempt = ++this._attempt
+    const live = (): boolean => attempt === this._attempt
+    const req = (this.secure ? https : http).request(options)
+    this._req = req
+    const finish = (): void => {
+      if (this._timer) clearTimeout(this._timer)
+      this._timer = undefined
+      this._req = null
+      this._attempt++
+    }
+    const fail = (error: Error): void => {
+      if (!live()) return
+      finish()
+      this.emit('connectFailed', error)
+    }
+    req.on('error', fail)
+    req.on('response', (response: IncomingMessage) => {
+      if (!live()) {
+        response.destroy()
+        return
+      }
+      finish()
+      if (this.listenerCount('httpResponse') > 0) {
+        this.emit('httpResponse', response, this)
+        response.socket?.end()
+      } else {
+        response.resume()
+        req.destroy()
+        this.emit('connectFailed', new Error(describeResponse(response)))
+      }
+    })
+    req.on('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (!live()) {
+        socket.destroy()
+        return
+      }
+      finish()
+      this.socket = socket
+      this.response = response
+      this.firstDataChunk = head
+      const check = validateResponse(response.headers, nonce, protocols)
+      if (!check.ok) {
+        // RFC 6455 §4.1: "_Fail the WebSocket Connection_": close TCP, never speak WebSocket on it.
+        socket.on('error', () => {})
+        socket.destroy()
+        this.emit('connectFailed', new Error(check.message))
+        return
+      }
+      this.protocol = check.protocol
+      this._succeed(socket, head)
+    })
+    const ms = this.config.handshakeTimeout
+    if (ms > 0) {
+      this._timer = setTimeout(() => {
+        fail(new Error(`WebSocket opening handshake timed out after ${ms} ms`))
+        req.destroy()
+      }, ms)
+    }
+    req.end()
+  }
+
+  private _succeed(socket: Socket, head: Buffer): void {
+    const connection = new WebSocketConnection(socket, [], this.protocol, true, this.config)
+    connection.webSocketVersion = this.config.webSocketVersion
+    connection._addSocketEventListeners()
+    this.emit('connect', connection)
+    // Frames the server sent in the same packet as its 101 (RFC 6455 §4.1 allows data right after the response).
+    if (head.length > 0) connection.handleSocketData(head)
+    this.firstDataChunk = null
+  }
+
+  /**
+   * Cancel a connection attempt that has not produced `connect`, `connectFailed` or `httpResponse` yet; no event
+   * follows. Does nothing otherwise.
+   */
+  abort(): void {
+    const req = this._req
+    if (!req) return
+    this._attempt++
+    if (this._timer) clearTimeout(this._timer)
+    this._timer = undefined
+    this._req = null
+    req.on('error', () => {})
+    req.destroy()
+  }
+}
