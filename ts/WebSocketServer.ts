@@ -1,0 +1,277 @@
+/**
+ * WebSocketServer: mounts on one or more Node http(s) servers, turns every `'upgrade'` into a WebSocketRequest and
+ * tracks the resulting connections. API, defaults, events and dispatch rules are WebSocket-Node's.
+ */
+import { EventEmitter } from 'node:events'
+import type { IncomingMessage, Server as HttpServer } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import type { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
+import type { WebSocketConnection } from './WebSocketConnection.js'
+import { WebSocketRequest } from './WebSocketRequest.js'
+
+/** Something with a `toString()`, sent as text by `broadcast`/`broadcastUTF`. */
+export interface IStringified {
+  toString: (...args: never[]) => string
+}
+
+/**
+ * Server configuration (WebSocket-Node's `IServerConfig`, plus `parseCookies`/`parseExtensions`, which it had but
+ * its typings missed, and ferrosocket's additive `pendingRequestTimeout`). The object is shared by reference
+ * with every request and connection, so connection options not listed here reach the connection too.
+ */
+export interface IServerConfig {
+  /** Required: the http/https server(s) whose `'upgrade'` events to handle. */
+  httpServer: HttpServer | HttpsServer | Array<HttpServer | HttpsServer>
+  /** Largest frame payload accepted; checked from the header, before buffering. Larger → 1009. @default 0x10000 (64 KiB) */
+  maxReceivedFrameSize?: number
+  /** Largest (fragmented) message accepted. Larger → 1009. @default 0x100000 (1 MiB) */
+  maxReceivedMessageSize?: number
+  /** Split outgoing messages longer than `fragmentationThreshold`. @default true */
+  fragmentOutgoingMessages?: boolean
+  /** Payload bytes per outgoing frame when fragmenting. @default 0x4000 (16 KiB) */
+  fragmentationThreshold?: number
+  /** Ping idle clients every `keepaliveInterval` ms (any received byte resets the timer). @default true */
+  keepalive?: boolean
+  /** @default 20000 */
+  keepaliveInterval?: number
+  /** Drop (1006 'Peer not responding.') a client silent for `keepaliveGracePeriod` ms after a ping. @default true */
+  dropConnectionOnKeepaliveTimeout?: boolean
+  /** @default 10000 */
+  keepaliveGracePeriod?: number
+  /** Use TCP keep-alive (`socket.setKeepAlive`) instead of pings. @default false */
+  useNativeKeepalive?: boolean
+  /** Emit whole messages (`'message'`) rather than frames (`'frame'`). @default true */
+  assembleFragments?: boolean
+  /**
+   * Accept every handshake with the first offered protocol and the request's own origin, from any origin:
+   * only for trusted clients (it defeats origin checks, CWE-1385). @default false
+   */
+  autoAcceptConnections?: boolean
+  /**
+   * Ignore X-Forwarded-For. By default it is trusted and `remoteAddress` is its left-most entry, which any
+   * client can forge: set this to true unless a proxy you control sets the header. @default false
+   */
+  ignoreXForwardedFor?: boolean
+  /** Parse the Cookie header into `request.cookies`. @default true */
+  parseCookies?: boolean
+  /** Parse Sec-WebSocket-Extensions into `request.requestedExtensions`. @default true */
+  parseExtensions?: boolean
+  /** `socket.setNoDelay(true)`. @default true */
+  disableNagleAlgorithm?: boolean
+  /** Milliseconds to wait for the peer's close frame; also how long a refused handshake's socket may linger. @default 5000 */
+  closeTimeout?: number
+  /**
+   * ferrosocket addition: milliseconds a request may stay neither accepted nor rejected before it is refused with
+   * `408 Request Timeout`. A handler that never answers otherwise keeps the socket open forever. `0` = no limit.
+   * @default 0
+   */
+  pendingRequestTimeout?: number
+}
+
+/** The effective configuration after `mount`: defaults applied, `httpServer` always an array. */
+export type ResolvedServerConfig = Required<Omit<IServerConfig, 'httpServer'>> & {
+  httpServer: Array<HttpServer | HttpsServer>
+}
+
+const PENDING_TIMEOUT_REASON = 'The WebSocket request was neither accepted nor rejected in time.'
+
+export interface WebSocketServer {
+  on(event: 'request', listener: (request: WebSocketRequest) => void): this
+  on(event: 'connect', listener: (connection: WebSocketConnection) => void): this
+  on(event: 'close', listener: (connection: WebSocketConnection, reason: number, description: string) => void): this
+  on(event: 'upgradeError', listener: (error: Error) => void): this
+  on(event: string | symbol, listener: (...args: never[]) => void): this
+  once(event: 'request', listener: (request: WebSocketRequest) => void): this
+  once(event: 'connect', listener: (connection: WebSocketConnection) => void): this
+  once(event: 'close', listener: (connection: WebSocketConnection, reason: number, description: string) => void): this
+  once(event: 'upgradeError', listener: (error: Error) => void): this
+  once(event: string | symbol, listener: (...args: never[]) => void): this
+  addListener(event: 'request', listener: (request: WebSocketRequest) => void): this
+  addListener(event: 'connect', listener: (connection: WebSocketConnection) => void): this
+  addListener(
+    event: 'close',
+    listener: (connection: WebSocketConnection, reason: number, description: string) => void,
+  ): this
+  addListener(event: 'upgradeError', listener: (error: Error) => void): this
+  addListener(event: string | symbol, listener: (...args: never[]) => void): this
+}
+
+/**
+ * The WebSocket server. Events:
+ * - `'request'` (request): a valid handshake, when someone listens and `autoAcceptConnections` is off. Without a
+ *   listener (and no auto-accept) the handshake is refused with 404 'No handler is configured to accept the
+ *   connection.'
+ * - `'connect'` (connection): emitted synchronously inside `accept()`, before the 101 is flushed.
+ * - `'close'` (connection, code, description).
+ * - `'upgradeError'` (error): a handshake was refused by `readHandshake` (with `error.httpCode`, 400 or 426), or
+ *   an auto-accept failed (500).
+ */
+export class WebSocketServer extends EventEmitter {
+  /** The effective configuration; undefined until `mount`. */
+  config: ResolvedServerConfig | undefined
+  /** Open connections. */
+  connections: WebSocketConnection[] = []
+  /** Requests neither accepted nor rejected yet. */
+  pendingRequests: WebSocketRequest[] = []
+  _handlers = {
+    upgrade: (request: IncomingMessage, socket: Duplex, head?: Buffer): void =>
+      this.handleUpgrade(request, socket as Socket, head),
+    requestAccepted: (connection: WebSocketConnection): void => this.handleRequestAccepted(connection),
+    requestResolved: (request: WebSocketRequest): void => this.handleRequestResolved(request),
+  }
+
+  constructor(serverConfig?: IServerConfig) {
+    super()
+    if (serverConfig) this.mount(serverConfig)
+  }
+
+  /**
+   * Applies the defaults, then the given options (shallow), and listens for `'upgrade'` on every httpServer.
+   * Throws 'You must specify an httpServer on which to mount the WebSocket server.' without one, and — earlier
+   * than WebSocket-Node, which threw from the first `accept()` — the keepalive option errors.
+   */
+  mount(serverConfig: IServerConfig): void {
+    const config = {
+      httpServer: null as unknown,
+      maxReceivedFrameSize: 0x10000,
+      maxReceivedMessageSize: 0x100000,
+      fragmentOutgoingMessages: true,
+      fragmentationThreshold: 0x4000,
+      keepalive: true,
+      keepaliveInterval: 20000,
+      dropConnectionOnKeepaliveTimeout: true,
+      keepaliveGracePeriod: 10000,
+      useNativeKeepalive: false,
+      assembleFragments: true,
+      autoAcceptConnections: false,
+      ignoreXForwardedFor: false,
+      parseCookies: true,
+      parseExtensions: true,
+      disableNagleAlgorithm: true,
+      closeTimeout: 5000,
+      pendingRequestTimeout: 0,
+    } as Record<string, unknown>
+    if (serverConfig && typeof serverConfig === 'object') {
+      for (const key of Object.keys(serverConfig)) {
+        // A JSON-parsed `__proto__` key would otherwise replace the config object's prototype.
+        if (key !== '__proto__') config[key] = (serverConfig as unknown as Record<string, unknown>)[key]
+      }
+    }
+    const resolved = config as unknown as ResolvedServerConfig
+    this.config = resolved
+    if (!config.httpServer) throw new Error('You must specify an httpServer on which to mount the WebSocket server.')
+    if (!Array.isArray(config.httpServer)) resolved.httpServer = [config.httpServer as HttpServer]
+    if (resolved.keepalive && !resolved.useNativeKeepalive) {
+      if (typeof resolved.keepaliveInterval !== 'number') {
+        throw new Error('keepaliveInterval must be specified and numeric if keepalive is true.')
+      }
+      if (resolved.dropConnectionOnKeepaliveTimeout && typeof resolved.keepaliveGracePeriod !== 'number') {
+        throw new Error(
+          'keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.',
+        )
+      }
+    }
+    for (const httpServer of resolved.httpServer) httpServer.on('upgrade', this._handlers.upgrade)
+  }
+
+  /** Stops handling upgrades. Existing connections are left alone. */
+  unmount(): void {
+    for (const httpServer of this.config?.httpServer ?? []) httpServer.removeListener('upgrade', this._handlers.upgrade)
+  }
+
+  /** `close()` every connection and refuse every pending request with 503 (each on the next tick). */
+  closeAllConnections(): void {
+    for (const connection of this.connections.slice()) connection.close()
+    for (const request of this.pendingRequests.slice()) {
+      process.nextTick(() => {
+        if (!request._resolved) request.reject(503)
+      })
+    }
+  }
+
+  /** A Buffer goes out as binary, anything else with `toString()` as text, to every connection. */
+  broadcast(data: Buffer | IStringified): void {
+    if (Buffer.isBuffer(data)) this.broadcastBytes(data)
+    else if (typeof data.toString === 'function') this.broadcastUTF(data)
+  }
+
+  /** Sends `utfData.toString()` as a text message to every connection. */
+  broadcastUTF(utfData: IStringified): void {
+    for (const connection of this.connections.slice()) connection.sendUTF(utfData)
+  }
+
+  /** Sends a binary message to every connection. */
+  broadcastBytes(binaryData: Buffer): void {
+    for (const connection of this.connections.slice()) connection.sendBytes(binaryData)
+  }
+
+  /** `unmount()` then `closeAllConnections()`. The http server itself stays open. */
+  shutDown(): void {
+    this.unmount()
+    this.closeAllConnections()
+  }
+
+  /** The `'upgrade'` listener. `head` (bytes after the request headers) is handed to the connection on accept. */
+  handleUpgrade(request: IncomingMessage, socket: Socket, head?: Buffer): void {
+    const config = this.config as ResolvedServerConfig
+    const wsRequest = new WebSocketRequest(socket, request, config, head)
+    try {
+      wsRequest.readHandshake()
+    } catch (e) {
+      const error = e as Error & { httpCode?: number; headers?: Record<string, string> }
+      wsRequest.reject(error.httpCode || 400, error.message, error.headers)
+      this.emit('upgradeError', error)
+      return
+    }
+
+    this.pendingRequests.push(wsRequest)
+    wsRequest.once('requestAccepted', this._handlers.requestAccepted)
+    wsRequest.once('requestResolved', this._handlers.requestResolved)
+    socket.once('close', () => this.handleRequestResolved(wsRequest))
+    const timeout = config.pendingRequestTimeout
+    if (typeof timeout === 'number' && timeout > 0) {
+      const timer = setTimeout(() => {
+        if (!wsRequest._resolved && !socket.destroyed) wsRequest.reject(408, PENDING_TIMEOUT_REASON)
+      }, timeout)
+      timer.unref()
+      wsRequest.once('requestResolved', () => clearTimeout(timer))
+      socket.once('close', () => clearTimeout(timer))
+    }
+
+    if (!config.autoAcceptConnections && this.listenerCount('request') > 0) {
+      this.emit('request', wsRequest)
+    } else if (config.autoAcceptConnections) {
+      try {
+        wsRequest.accept(wsRequest.requestedProtocols[0], wsRequest.origin)
+      } catch (e) {
+        // e.g. a first offered protocol that is not a token: already refused with 500. Throwing here would
+        // escape from the http server's 'upgrade' emit and crash the process.
+        this.emit('upgradeError', e as Error)
+      }
+    } else {
+      wsRequest.reject(404, 'No handler is configured to accept the connection.')
+    }
+  }
+
+  handleRequestAccepted(connection: WebSocketConnection): void {
+    connection.once('close', (closeReason: number, description: string) =>
+      this.handleConnectionClose(connection, closeReason, description),
+    )
+    this.connections.push(connection)
+    this.emit('connect', connection)
+  }
+
+  handleConnectionClose(connection: WebSocketConnection, closeReason: number, description: string): void {
+    const index = this.connections.indexOf(connection)
+    if (index !== -1) this.connections.splice(index, 1)
+    this.emit('close', connection, closeReason, description)
+  }
+
+  handleRequestResolved(request: WebSocketRequest): void {
+    const index = this.pendingRequests.indexOf(request)
+    if (index !== -1) this.pendingRequests.splice(index, 1)
+  }
+}
+
+export default WebSocketServer

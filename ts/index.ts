@@ -1,0 +1,58 @@
+/**
+ * ferrosocket: the `websocket` (WebSocket-Node) API. `import websocket from 'ferrosocket'` gives the same object
+ * as `require('websocket')` (`server`, `client`, `router`, `request`, `connection`, `frame`, `w3cwebsocket`,
+ * `deprecation`, `version`); every key is also a named export, next to the class names.
+ */
+import { Deprecation } from './Deprecation.js'
+import { W3CWebSocket } from './W3CWebSocket.js'
+import { WebSocketClient } from './WebSocketClient.js'
+import { WebSocketConnection } from './WebSocketConnection.js'
+import { WebSocketFrame } from './WebSocketFrame.js'
+import { WebSocketRequest } from './WebSocketRequest.js'
+import { WebSocketRouter } from './WebSocketRouter.js'
+import { WebSocketServer } from './WebSocketServer.js'
+import { version } from './version.js'
+
+export {
+  WebSocketServer as server,
+  WebSocketClient as client,
+  WebSocketRouter as router,
+  WebSocketRequest as request,
+  WebSocketConnection as connection,
+  WebSocketFrame as frame,
+  W3CWebSocket as w3cwebsocket,
+  Deprecation as deprecation,
+  version,
+  WebSocketServer,
+  WebSocketClient,
+  WebSocketRouter,
+  WebSocketRequest,
+  WebSocketConnection,
+  WebSocketFrame,
+  W3CWebSocket,
+  Deprecation,
+}
+export { WebSocketRouterRequest } from './WebSocketRouterRequest.js'
+
+export type { IServerConfig, IStringified, ResolvedServerConfig } from './WebSocketServer.js'
+export type { HandshakeError } from './WebSocketRequest.js'
+export type { ICookie, IParsedCookie } from './handshake/cookies.js'
+export type { IExtensionParameter, IRequestedExtension } from './handshake/extensions.js'
+export type { IDeprecation } from './Deprecation.js'
+export type { IClientConfig } from './WebSocketClient.js'
+export type { IRouterConfig, IRouterHandler } from './WebSocketRouter.js'
+export type { ICloseEvent, IMessageEvent } from './W3CWebSocket.js'
+
+const websocket = {
+  server: WebSocketServer,
+  client: WebSocketClient,
+  router: WebSocketRouter,
+  frame: WebSocketFrame,
+  request: WebSocketRequest,
+  connection: WebSocketConnection,
+  w3cwebsocket: W3CWebSocket,
+  deprecation: Deprecation,
+  version,
+}
+
+export default websocket
