@@ -88,9 +88,11 @@ interface CodecModule {
   loadNativeCodec?: () => Codec
 }
 
+const CODEC_PATH = '../../ts/codec/index.js'
+const TWIN_PATH = '../../ts/codec/twin/index.js'
+
 async function codecModule(): Promise<CodecModule> {
-  const path = '../../ts/codec/index.js'
-  return (await import(path)) as CodecModule
+  return (await import(CODEC_PATH)) as CodecModule
 }
 
 function fromCodec(label: string, codec: Codec, notes: string[]): Adapter {
@@ -276,7 +278,13 @@ export async function loadAdapter(id: string): Promise<Adapter> {
       return fromCodec('native addon, called directly', mod.loadNativeCodec(), ['no seam cut-off'])
     }
     case 'ts': {
-      const mod = await codecModule()
+      let mod: CodecModule
+      try {
+        mod = await codecModule()
+      } catch {
+        // Before the seam lands the twin can still be measured on its own.
+        mod = (await import(TWIN_PATH)) as CodecModule
+      }
       if (!mod.tsCodec) throw new Error('ts/codec/index.ts exports no `tsCodec`')
       return fromCodec('ferrosocket TS twin', mod.tsCodec, [])
     }
