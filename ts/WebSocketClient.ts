@@ -224,6 +224,15 @@ export class WebSocketClient extends EventEmitter {
         return
       }
       finish()
+      if (response.statusCode === 101) {
+        // Node only treats a 101 as an upgrade when `Connection` carries the token; this one is a broken handshake,
+        // not an HTTP answer, so report why (the original said "non-101 status: 101").
+        const check = validateResponse(response.headers, nonce, protocols)
+        response.destroy()
+        req.destroy()
+        this.emit('connectFailed', new Error(check.ok ? describeResponse(response) : check.message))
+        return
+      }
       if (this.listenerCount('httpResponse') > 0) {
         this.emit('httpResponse', response, this)
         response.socket?.end()
