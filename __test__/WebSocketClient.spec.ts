@@ -2,10 +2,11 @@
 // handshake on the wire against a raw TCP server that can answer anything (RFC 6455 §4.1 failure list).
 import net from 'node:net'
 import test from 'ava'
+import type { ExecutionContext } from 'ava'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
 import { buildRequestHeaders, hasToken, parseTargetUrl, validateResponse } from '../ts/client/handshake.js'
-import { acceptFor, rawServer, response101 } from './helpers/client-raw-server.js'
-import { connected, failed, nextEvent, outcome } from './helpers/client-events.js'
+import { acceptFor, rawServer, response101, type RawRequest } from './helpers/client-raw-server.js'
+import { connected, failed, nextEvent, outcome, type ConnectOutcome } from './helpers/client-events.js'
 
 test('defaults are the original client defaults plus a 30 s handshake timeout', (t) => {
   const c = new WebSocketClient()
@@ -162,10 +163,10 @@ test('client headers with CR/LF never reach the wire (Node refuses them)', async
 
 /** Connect to a raw server that answers with `reply(req)` and return the outcome. */
 async function handshakeWith(
-  t: Parameters<Parameters<typeof test>[1]>[0],
-  reply: (req: import('./helpers/client-raw-server.js').RawRequest) => string,
+  t: ExecutionContext,
+  reply: (req: RawRequest) => string,
   protocols?: string[],
-): ReturnType<typeof outcome> {
+): Promise<ConnectOutcome> {
   const server = await rawServer(t, (req, socket) => socket.write(reply(req)))
   const c = new WebSocketClient()
   const o = outcome(c)

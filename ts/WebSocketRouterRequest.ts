@@ -3,7 +3,7 @@
  * path and one subprotocol.
  */
 import { EventEmitter } from 'node:events'
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { WebSocketConnection } from './WebSocketConnection.js'
 import type { WebSocketRequest } from './WebSocketRequest.js'
 
@@ -59,8 +59,8 @@ export class WebSocketRouterRequest extends EventEmitter {
   }
 
   /** Reject with an HTTP status (default 403), an optional `X-WebSocket-Reject-Reason` and extra headers. */
-  reject(status?: number, reason?: string, extraHeaders?: OutgoingHttpHeaders | Record<string, string>): void {
-    this.webSocketRequest.reject(status, reason, extraHeaders as Parameters<WebSocketRequest['reject']>[2])
+  reject(status?: number, reason?: string, extraHeaders?: Parameters<WebSocketRequest['reject']>[2]): void {
+    this.webSocketRequest.reject(status, reason, extraHeaders)
     this.emit('requestRejected', this)
   }
 }
