@@ -1,0 +1,172 @@
+/**
+ * The codec seam (ws's buffer-util shape): callers import `codec` from here and never learn which backend
+ * runs. Over the native addon, small inputs stay in TypeScript, because a native call has a fixed cost
+ * (~35–100 ns through N-API) that the twin beats below the thresholds measured below. Arguments are validated
+ * here, identically for both backends (`validate.ts`).
+ */
+import { debuglog } from 'node:util'
+import { backendMode, loadNative, nativeRequiredMessage, type LoadError, type NativeLoad } from './loader.js'
+import type { NativeAddon } from './native.js'
+import { tsCodec, twinCodec } from './twin/index.js'
+import type { Backend, Codec } from './types.js'
+import {
+  checkBytes,
+  checkCloseCode,
+  checkEncodeClose,
+  checkEncodedLength,
+  checkEncodeHeader,
+  checkEncodeMessage,
+  checkMask,
+  checkParse,
+  checkUnmask,
+  checkUtf8Stream,
+} from './validate.js'
+
+/**
+ * Sizes (bytes) from which the native backend is called; below them the twin runs. Measured with
+ * `scripts`-free micro-loops in this repo (see the report in the commit that set them); `Infinity` = the
+ * twin always wins (it already uses simdutf through `buffer.isUtf8` for UTF-8).
+ */
+const MASK_NATIVE_MIN = 256
+const UNMASK_NATIVE_MIN = 256
+const UTF8_NATIVE_MIN = Infinity
+const UTF8_STREAM_NATIVE_MIN = Infinity
+const PARSE_NATIVE_MIN = 0
+const ENCODE_MESSAGE_NATIVE_MIN = 256
+
+const {
+  mask: twinMask,
+  unmask: twinUnmask,
+  isValidUtf8: twinIsValidUtf8,
+  utf8Stream: twinUtf8Stream,
+  parseFrames: twinParseFrames,
+  encodeHeader: twinEncodeHeader,
+  encodedLength: twinEncodedLength,
+  encodeMessage: twinEncodeMessage,
+  isValidCloseCode: twinIsValidCloseCode,
+} = twinCodec
+
+/**
+ * The validated codec over a native implementation. With `hybrid` the twin handles inputs below the
+ * thresholds; without it every call goes native (what the parity tests compare).
+ */
+function nativeSeam(nat: Codec, hybrid: boolean): Codec {
+  const maskMin = hybrid ? MASK_NATIVE_MIN : 0
+  const unmaskMin = hybrid ? UNMASK_NATIVE_MIN : 0
+  const utf8Min = hybrid ? UTF8_NATIVE_MIN : 0
+  const utf8StreamMin = hybrid ? UTF8_STREAM_NATIVE_MIN : 0
+  const parseMin = hybrid ? PARSE_NATIVE_MIN : 0
+  const encodeMin = hybrid ? ENCODE_MESSAGE_NATIVE_MIN : 0
+  return {
+    backend: 'native',
+    mask(source, mask, output, offset, length) {
+      checkMask(source, mask, output, offset, length)
+      if (length < maskMin) twinMask(source, mask, output, offset, length)
+      else nat.mask(source, mask, output, offset, length)
+    },
+    unmask(buffer, mask) {
+      checkUnmask(buffer, mask)
+      if (buffer.length < unmaskMin) twinUnmask(buffer, mask)
+      else nat.unmask(buffer, mask)
+    },
+    isValidUtf8(buffer) {
+      checkBytes(buffer, 'buffer')
+      return buffer.length < utf8Min ? twinIsValidUtf8(buffer) : nat.isValidUtf8(buffer)
+    },
+    utf8Stream(state, buffer, final) {
+      checkUtf8Stream(state, buffer, final)
+      return buffer.length < utf8StreamMin ? twinUtf8Stream(state, buffer, final) : nat.utf8Stream(state, buffer, final)
+    },
+    parseFrames(buf, start, end, opts, state, out) {
+      checkParse(buf, start, end, opts, state, out)
+      return end - start < parseMin
+        ? twinParseFrames(buf, start, end, opts, state, out)
+        : nat.parseFrames(buf, start, end, opts, state, out)
+    },
+    encodeHeader(out, offset, bits, payloadLength, maskKey) {
+      checkEncodeHeader(out, offset, bits, payloadLength, maskKey)
+      // A few shifts and stores: always cheaper than the N-API call floor.
+      return hybrid
+        ? twinEncodeHeader(out, offset, bits, payloadLength, maskKey)
+        : nat.encodeHeader(out, offset, bits, payloadLength, maskKey)
+    },
+    encodedLength(payloadLength, threshold, masked) {
+      checkEncodedLength(payloadLength, threshold, masked)
+      // Pure arithmetic: always cheaper in JS.
+      return hybrid ? twinEncodedLength(payloadLength, threshold, masked) : nat.encodedLength(payloadLength, threshold, masked)
+    },
+    encodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset) {
+      checkEncodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset, twinEncodedLength)
+      return payload.length < encodeMin
+        ? twinEncodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset)
+        : nat.encodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset)
+    },
+    isValidCloseCode(code) {
+      checkCloseCode(code)
+      return hybrid ? twinIsValidCloseCode(code) : nat.isValidCloseCode(code)
+    },
+    encodeClosePayload(code, reason) {
+      checkEncodeClose(code, reason, twinIsValidCloseCode)
+      return nat.encodeClosePayload(code, reason)
+    },
+    decodeClosePayload(payload) {
+      checkBytes(payload, 'payload')
+      return nat.decodeClosePayload(payload)
+    },
+  }
+}
+
+const debug = debuglog('ferrosocket')
+let nativeLoad: NativeLoad | null = null
+function native(): NativeLoad {
+  nativeLoad ??= loadNative()
+  return nativeLoad
+}
+
+function select(): Codec {
+  const mode = backendMode()
+  if (mode === 'ts') {
+    debug('codec backend=ts (FERROSOCKET_BACKEND=ts)')
+    return tsCodec
+  }
+  const n = native()
+  if (n.codec !== null) {
+    debug('codec backend=native (%s)', n.source)
+    return nativeSeam(n.codec, true)
+  }
+  if (mode === 'native') throw new Error(nativeRequiredMessage(n.errors))
+  debug('codec backend=ts (native addon not loaded: %s)', n.errors.map((e) => `${e.path}: ${e.reason}`).join('; '))
+  return tsCodec
+}
+
+/** The codec every module uses. */
+export const codec: Codec = select()
+/** Which implementation `codec` runs on. */
+export const backend: Backend = codec.backend
+
+export { tsCodec }
+
+let validatedNative: Codec | null | undefined
+/**
+ * The native backend alone (validated, no TypeScript below thresholds), or null when the addon does not load —
+ * whatever `FERROSOCKET_BACKEND` says. For parity tests.
+ */
+export function loadNativeCodec(): Codec | null {
+  if (validatedNative === undefined) {
+    const n = native().codec
+    validatedNative = n === null ? null : nativeSeam(n, false)
+  }
+  return validatedNative
+}
+
+/** The raw addon exports, or null (tests of the binding's own argument checks). */
+export function loadNativeAddon(): NativeAddon | null {
+  return native().addon
+}
+
+/** Why the addon did not load (each path tried, in order); empty when it loaded or was never looked for. */
+export function nativeLoadErrors(): readonly LoadError[] {
+  return nativeLoad === null ? [] : nativeLoad.errors
+}
+
+export { closeCodeOf, errorName, protocolError, ProtocolError } from './twin/error.js'
