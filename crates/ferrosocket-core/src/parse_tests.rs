@@ -352,7 +352,7 @@ fn any_split_gives_the_same_messages() {
             encode_message(&payload, op, false, threshold, Some(&keys), &mut out).unwrap();
             stream.extend_from_slice(&out);
             want.push((op, payload));
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 stream.extend(hex("8982 01020304 4146"));
                 want.push((9, b"@D".to_vec()));
             }

@@ -32,7 +32,7 @@ impl XorShift {
         let mut i = 0;
         while i < buf.len() {
             let r = self.next();
-            if r % 5 == 0 {
+            if r.is_multiple_of(5) {
                 // Emit a whole valid scalar value.
                 let c = char::from_u32((r >> 8) as u32 % 0x11_0000).unwrap_or('\u{fffd}');
                 let mut tmp = [0u8; 4];

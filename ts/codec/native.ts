@@ -1,0 +1,100 @@
+/**
+ * The native backend: a thin adapter from the napi-rs addon (`crates/ferrosocket-node` over
+ * `crates/ferrosocket-core`) to the `Codec` contract in `types.ts`.
+ *
+ * The addon's signatures are shaped for call cost, not for readers: masking keys travel as one
+ * big-endian u32 (a number is a few ns through N-API, a second typed array ~20–70 ns), parse options
+ * as separate numbers (no object property reads in native code), and close payloads come back as a
+ * status number whose reason this adapter decodes (no string built in Rust on the hot path).
+ * Argument validation with uniform messages happens in `validate.ts` in front of both backends; the
+ * addon still rejects out-of-range offsets and aliasing arrays itself (RangeError), so a call that
+ * bypasses the seam can never read or write outside the caller's buffers.
+ */
+import type { Codec, ErrorCode } from './types.js'
+
+/** The functions the addon exports (napi-rs camelCase names). */
+export interface NativeAddon {
+  /** Calling-convention version; the loader trusts only 1. */
+  abiVersion(): number
+  /** output[offset + i] = source[i] ^ key[i & 3]; `mask` is the key as a big-endian u32. */
+  mask(source: Uint8Array, mask: number, output: Uint8Array, offset: number, length: number): void
+  /** buffer[i] ^= key[i & 3] in place; `mask` is the key as a big-endian u32. */
+  unmask(buffer: Uint8Array, mask: number): void
+  isValidUtf8(buffer: Uint8Array): boolean
+  /** New carry state, or -1 when invalid (see `Codec.utf8Stream`). */
+  utf8Stream(state: number, buffer: Uint8Array, isFinal: boolean): number
+  /** `Codec.parseFrames` with `ParseOptions` flattened into numbers. */
+  parseFrames(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    flags: number,
+    maxFrameSize: number,
+    maxMessageSize: number,
+    maxFragments: number,
+    state: Float64Array,
+    out: Float64Array,
+  ): number
+  encodeHeader(out: Uint8Array, offset: number, bits: number, payloadLength: number, maskKey: number): number
+  encodedLength(payloadLength: number, threshold: number, masked: boolean): number
+  encodeMessage(
+    payload: Uint8Array,
+    opcode: number,
+    rsv1: boolean,
+    threshold: number,
+    maskKeys: Uint8Array | null,
+    out: Uint8Array,
+    offset: number,
+  ): number
+  isValidCloseCode(code: number): boolean
+  encodeClosePayload(code: number, reason: string): Uint8Array
+  /** The close code of a close payload (1005 when empty), or minus the `ErrorCode` that rejects it. */
+  closePayloadStatus(payload: Uint8Array): number
+}
+
+/** A 4-byte masking key as the unsigned big-endian u32 the addon takes. */
+function keyOf(mask: Uint8Array): number {
+  // A short key would silently read `undefined` as 0 below; validate.ts rejects it first, this is the backstop.
+  if (mask.length !== 4) throw new RangeError(`The value of "mask.length" is out of range. It must be 4. Received ${mask.length}`)
+  return ((mask[0]! << 24) | (mask[1]! << 16) | (mask[2]! << 8) | mask[3]!) >>> 0
+}
+
+const reasonDecoder = new TextDecoder()
+
+/** The `Codec` over a loaded addon. */
+export function createNativeCodec(addon: NativeAddon): Codec {
+  const {
+    mask,
+    unmask,
+    isValidUtf8,
+    utf8Stream,
+    parseFrames,
+    encodeHeader,
+    encodedLength,
+    encodeMessage,
+    isValidCloseCode,
+    encodeClosePayload,
+    closePayloadStatus,
+  } = addon
+  return {
+    backend: 'native',
+    mask: (source, key, output, offset, length) => mask(source, keyOf(key), output, offset, length),
+    unmask: (buffer, key) => unmask(buffer, keyOf(key)),
+    isValidUtf8: (buffer) => isValidUtf8(buffer),
+    utf8Stream: (state, buffer, final) => utf8Stream(state, buffer, final),
+    parseFrames: (buf, start, end, opts, state, out) =>
+      parseFrames(buf, start, end, opts.flags, opts.maxFrameSize, opts.maxMessageSize, opts.maxFragments, state, out),
+    encodeHeader: (out, offset, bits, payloadLength, maskKey) => encodeHeader(out, offset, bits, payloadLength, maskKey),
+    encodedLength: (payloadLength, threshold, masked) => encodedLength(payloadLength, threshold, masked),
+    encodeMessage: (payload, opcode, rsv1, threshold, maskKeys, out, offset) =>
+      encodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset),
+    isValidCloseCode: (code) => isValidCloseCode(code),
+    encodeClosePayload: (code, reason) => encodeClosePayload(code, reason),
+    decodeClosePayload(payload) {
+      const status = closePayloadStatus(payload)
+      if (status < 0) return -status as ErrorCode
+      // Validated as UTF-8 by the addon, so decoding cannot substitute U+FFFD.
+      return { code: status, reason: payload.length > 2 ? reasonDecoder.decode(payload.subarray(2)) : '' }
+    },
+  }
+}
