@@ -6,6 +6,7 @@ import http from 'node:http'
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, RequestOptions } from 'node:http'
 import https from 'node:https'
 import type { Socket } from 'node:net'
+import type { ConnectionConfig } from './config.js'
 import { WebSocketConnection } from './WebSocketConnection.js'
 import {
   buildRequestHeaders,
@@ -17,8 +18,11 @@ import {
   type TargetUrl,
 } from './client/handshake.js'
 
-/** Client configuration (WebSocket-Node's `IClientConfig`), plus ferrosocket's additive options. */
-export interface IClientConfig {
+/**
+ * Client configuration (WebSocket-Node's `IClientConfig`), plus ferrosocket's additive options. The whole object
+ * is handed to every connection, so the connection options (keepalive, `maxReceivedFragments`, …) apply too.
+ */
+export interface IClientConfig extends ConnectionConfig {
   /** Largest frame payload accepted from the server; larger → close 1009. @default 0x100000 (1 MiB) */
   maxReceivedFrameSize?: number
   /** Largest (fragmented) message accepted from the server; larger → close 1009. @default 0x800000 (8 MiB) */
@@ -43,12 +47,8 @@ export interface IClientConfig {
    * kept the attempt pending forever. `0` disables the limit. @default 30000
    */
   handshakeTimeout?: number
-  /** Client keepalive (undocumented in WebSocket-Node but honoured, issue #385): off unless set. */
+  /** Client keepalive (undocumented in WebSocket-Node but honoured, issue #385): off unless set. @default false */
   keepalive?: boolean
-  keepaliveInterval?: number
-  dropConnectionOnKeepaliveTimeout?: boolean
-  keepaliveGracePeriod?: number
-  useNativeKeepalive?: boolean
 }
 
 /** The effective client configuration (defaults applied). */
