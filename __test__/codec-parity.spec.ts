@@ -1,0 +1,166 @@
+// Native vs TypeScript twin, both loaded in one process: identical results, errors, state and bytes. Every case
+// is also checked against a naive reference (byte-loop masking, WHATWG fatal UTF-8 decoding, whole-buffer
+// parsing), so the twin is held to the contract even where no addon can be loaded.
+import test from 'ava'
+import { loadNativeCodec, nativeLoadErrors, tsCodec } from '../ts/codec/index.js'
+import { ErrorCode, type Codec } from '../ts/codec/types.js'
+import { chop, feed, randomStream } from './helpers/codec-feed.js'
+import { CLIENT, SERVER, Prng, naiveIsUtf8, naiveMask, randomUtf8, toHex } from './helpers/codec-util.js'
+
+const native = loadNativeCodec()
+const codecs: Array<[string, Codec]> = [['ts', tsCodec]]
+if (native !== null) codecs.push(['native', native])
+
+test('the native addon is compared whenever it loads (required under FERROSOCKET_BACKEND=native)', (t) => {
+  if (process.env.FERROSOCKET_BACKEND === 'native') {
+    t.not(native, null, `addon did not load: ${JSON.stringify(nativeLoadErrors())}`)
+  }
+  t.is(codecs.length, native === null ? 1 : 2)
+  if (native !== null) t.is(native.backend, 'native')
+})
+
+test('mask/unmask: every length 0..257 × alignment 0..3 × random masks equal the byte loop on every backend', (t) => {
+  const rng = new Prng(0xa11ce)
+  for (let len = 0; len <= 257; len++) {
+    for (let align = 0; align < 4; align++) {
+      const key = rng.bytes(4)
+      const src = rng.bytes(len + 8).subarray(align, align + len)
+      const want = toHex(naiveMask(src, key))
+      for (const [name, c] of codecs) {
+        for (const offset of [0, 1, 2, 3]) {
+          const out = Buffer.alloc(len + 8, 0xee)
+          c.mask(src, key, out.subarray(align), offset, len)
+          t.is(toHex(out.subarray(align + offset, align + offset + len)), want, `${name} mask ${len}/${align}/${offset}`)
+          t.is(out[align + offset + len], 0xee)
+        }
+        const copy = Buffer.alloc(len + 8)
+        const view = copy.subarray(align, align + len)
+        view.set(src)
+        c.unmask(view, key)
+        t.is(toHex(view), want, `${name} unmask ${len}/${align}`)
+      }
+    }
+  }
+  // Large buffers too (the native SIMD paths).
+  for (const len of [4096, 65536 + 3, 1 << 20]) {
+    const key = rng.bytes(4)
+    const src = rng.bytes(len)
+    const want = naiveMask(src, key)
+    for (const [name, c] of codecs) {
+      const b = Buffer.from(src)
+      c.unmask(b, key)
+      t.true(b.equals(want), `${name} unmask ${len}`)
+      const out = Buffer.alloc(len + 5)
+      c.mask(src, key, out, 5, len)
+      t.true(out.subarray(5).equals(want), `${name} mask ${len}`)
+    }
+  }
+})
+
+test('UTF-8: random valid/invalid buffers, same verdict as the reference, same stream state at every split', (t) => {
+  const rng = new Prng(0x5eed)
+  for (let iter = 0; iter < 400; iter++) {
+    let b = randomUtf8(rng, rng.int(iter < 300 ? 12 : 60))
+    if (rng.int(2) === 0 && b.length > 0) {
+      b = Buffer.from(b)
+      const at = rng.int(b.length)
+      b[at] = rng.pick([0x80, 0xbf, 0xc0, 0xc1, 0xe0, 0xed, 0xf4, 0xf5, 0xff, rng.u32() & 0xff])
+    }
+    const want = naiveIsUtf8(b)
+    for (const [name, c] of codecs) t.is(c.isValidUtf8(b), want, `${name} ${toHex(b)}`)
+    for (let i = 0; i <= b.length; i++) {
+      const states = codecs.map(([, c]) => {
+        const s1 = c.utf8Stream(0, b.subarray(0, i), false)
+        const s2 = s1 === -1 ? -1 : c.utf8Stream(s1, b.subarray(i), false)
+        const s3 = s2 === -1 ? -1 : c.utf8Stream(s2, b.subarray(b.length), true)
+        return [s1, s2, s3]
+      })
+      t.is(states[0]![2], want ? 0 : -1, `ts ${toHex(b)} @${i}`)
+      if (states.length === 2) t.deepEqual(states[1], states[0], `native vs ts ${toHex(b)} @${i}`)
+    }
+  }
+  // Every carried state value, including non-viable ones, with every next byte.
+  for (const state of [0x01c20000, 0x01e00000, 0x01ed0000, 0x01f00000, 0x01f40000, 0x02e0a000, 0x02f09000, 0x03f09f98, 0x02e08000, 0x02eda000, 0x02f49000, 0x01f50000, 0x01c00000, 0x01800000, 0x04000000, 0x00000001]) {
+    for (let byte = 0; byte < 256; byte++) {
+      const results = codecs.map(([, c]) => [c.utf8Stream(state, Buffer.from([byte]), false), c.utf8Stream(state, Buffer.from([byte]), true)])
+      if (results.length === 2) t.deepEqual(results[1], results[0], `state ${state.toString(16)} + ${byte.toString(16)}`)
+    }
+  }
+})
+
+test('parseFrames: random valid and corrupted frame streams chopped at random points — same calls, state and bytes', (t) => {
+  const rng = new Prng(0xf4a3e5)
+  for (let iter = 0; iter < 300; iter++) {
+    const server = rng.int(2) === 0
+    const corrupt = rng.int(3) === 0
+    const stream = randomStream(rng, server, corrupt)
+    const base = server ? SERVER : CLIENT
+    const opts = rng.int(5) === 0 ? { ...base, maxFrameSize: 200, maxMessageSize: 400, maxFragments: 3 } : base
+    const chunks = chop(rng, stream, 1 + rng.int(8))
+    const whole = feed(tsCodec, [stream], opts, 64)
+    const results = codecs.map(([, c]) => feed(c, chunks, opts))
+    const ts = results[0]!
+    // Chunking never changes what is delivered or the verdict.
+    t.deepEqual(ts.events, whole.events, `iteration ${iter}: chopped vs whole`)
+    t.is(ts.error, whole.error, `iteration ${iter}: error`)
+    if (!corrupt && opts === base) t.is(ts.error, 0, `iteration ${iter}: a valid stream parses cleanly`)
+    if (results.length === 2) {
+      t.deepEqual(results[1]!.calls, ts.calls, `iteration ${iter}: native vs ts calls`)
+      t.deepEqual(results[1]!.events, ts.events)
+      t.is(results[1]!.error, ts.error)
+    }
+  }
+})
+
+test('encodeMessage/encodedLength/encodeHeader: same bytes on every backend', (t) => {
+  const rng = new Prng(77)
+  for (let iter = 0; iter < 200; iter++) {
+    const len = rng.int(3) === 0 ? rng.int(70000) : rng.int(300)
+    const threshold = rng.pick([0, 1, 7, 125, 126, 16384, rng.int(400)])
+    const payload = rng.bytes(len)
+    const masked = rng.int(2) === 0
+    const opcode = rng.pick([1, 2, 8, 9])
+    const rsv1 = rng.int(4) === 0
+    const frames = threshold > 0 && len > threshold ? Math.ceil(len / threshold) : 1
+    const keys = masked ? rng.bytes(4 * frames) : null
+    const outs = codecs.map(([, c]) => {
+      const n = c.encodedLength(len, threshold, masked)
+      const out = Buffer.alloc(n + 3)
+      const written = c.encodeMessage(payload, opcode, rsv1, threshold, keys, out, 3)
+      return [n, written, toHex(out)]
+    })
+    t.is(outs[0]![0], outs[0]![1])
+    if (outs.length === 2) t.deepEqual(outs[1], outs[0], `iteration ${iter}`)
+  }
+  for (const len of [0, 1, 125, 126, 127, 65535, 65536, 2 ** 32, 2 ** 53 - 1]) {
+    for (const key of [-1, 0, 0x37fa213d, 0xffffffff]) {
+      const outs = codecs.map(([, c]) => {
+        const out = Buffer.alloc(16)
+        return [c.encodeHeader(out, 1, 0x82, len, key), toHex(out)]
+      })
+      if (outs.length === 2) t.deepEqual(outs[1], outs[0], `header ${len} ${key}`)
+    }
+  }
+})
+
+test('close codes and payloads: same verdicts on every backend', (t) => {
+  const rng = new Prng(3)
+  const validCode = (c: number) => (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999)
+  for (let code = -2; code < 5100; code++) {
+    for (const [name, c] of codecs) t.is(c.isValidCloseCode(code), validCode(code), `${name} ${code}`)
+  }
+  for (let iter = 0; iter < 300; iter++) {
+    const payload = rng.int(3) === 0 ? rng.bytes(rng.int(20)) : Buffer.concat([Buffer.from([rng.int(20), rng.int(256)]), randomUtf8(rng, rng.int(20))])
+    const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+    const want =
+      payload.length === 1 ? ErrorCode.InvalidClosePayload
+      : payload.length >= 2 && !validCode(code) ? ErrorCode.InvalidCloseCode
+      : !naiveIsUtf8(payload.subarray(2)) ? ErrorCode.InvalidUtf8
+      : { code, reason: payload.subarray(2).toString('utf8') }
+    for (const [name, c] of codecs) t.deepEqual(c.decodeClosePayload(payload), want, `${name} ${toHex(payload)}`)
+  }
+  for (const [code, reason] of [[1000, ''], [4999, 'é'.repeat(61) + 'a'], [3000, 'bye']] as const) {
+    const r = codecs.map(([, c]) => toHex(c.encodeClosePayload(code, reason)))
+    if (r.length === 2) t.is(r[1], r[0])
+  }
+})
