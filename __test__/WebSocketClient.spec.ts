@@ -315,3 +315,24 @@ test('abort() before the response → no event at all, TCP closed', async (t) =>
   t.deepEqual(events, [])
   t.notThrows(() => c.abort())
 })
+
+test('several connect() calls on one client run in parallel, each with its own key (the original failed all but the last)', async (t) => {
+  const server = await rawServer(t, (req, socket) => setTimeout(() => socket.write(response101(req)), 20))
+  const c = new WebSocketClient()
+  const results: string[] = []
+  const all = new Promise<void>((resolve) => {
+    const note = (what: string): void => {
+      results.push(what)
+      if (results.length === 3) resolve()
+    }
+    c.on('connect', (conn) => {
+      note('connect')
+      conn.drop(1000, '', true)
+    })
+    c.on('connectFailed', (e) => note(e.message))
+  })
+  for (let i = 0; i < 3; i++) c.connect(server.url)
+  await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000))])
+  t.deepEqual(results, ['connect', 'connect', 'connect'])
+  t.is(new Set(server.requests.map((r) => r.key)).size, 3)
+})

@@ -121,9 +121,9 @@ export class WebSocketClient extends EventEmitter {
   response: IncomingMessage | undefined
   /** Bytes that arrived together with the 101 (handed to the connection, never dropped). */
   firstDataChunk: Buffer | null = null
+  /** The most recent pending request (WebSocket-Node's field). */
   _req: ClientRequest | null = null
-  private _attempt = 0
-  private _timer: NodeJS.Timeout | undefined
+  private readonly _pending = new Map<ClientRequest, () => void>()
 
   constructor(config?: IClientConfig) {
     super()
@@ -201,29 +201,34 @@ export class WebSocketClient extends EventEmitter {
   }
 
   private _start(options: https.RequestOptions, nonce: string, protocols: string[]): void {
-    // Each connect() is an attempt; events of an aborted or superseded attempt are ignored.
-    const attempt = ++this._attempt
-    const live = (): boolean => attempt === this._attempt
+    // Each connect() is its own attempt with its own nonce, timer and settled flag, so several attempts may run at
+    // once (the original shared one nonce and failed all but the last). `abort()` cancels every pending attempt.
     const req = (this.secure ? https : http).request(options)
-    this._req = req
-    const finish = (): void => {
-      if (this._timer) clearTimeout(this._timer)
-      this._timer = undefined
-      this._req = null
-      this._attempt++
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
+      if (timer) clearTimeout(timer)
+      this._pending.delete(req)
+      if (this._req === req) this._req = null
+      return true
     }
+    this._req = req
+    this._pending.set(req, () => {
+      if (!settle()) return
+      req.on('error', () => {})
+      req.destroy()
+    })
     const fail = (error: Error): void => {
-      if (!live()) return
-      finish()
-      this.emit('connectFailed', error)
+      if (settle()) this.emit('connectFailed', error)
     }
     req.on('error', fail)
     req.on('response', (response: IncomingMessage) => {
-      if (!live()) {
+      if (!settle()) {
         response.destroy()
         return
       }
-      finish()
       if (response.statusCode === 101) {
         // Node only treats a 101 as an upgrade when `Connection` carries the token; this one is a broken handshake,
         // not an HTTP answer, so report why (the original said "non-101 status: 101").
@@ -243,11 +248,10 @@ export class WebSocketClient extends EventEmitter {
       }
     })
     req.on('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (!live()) {
+      if (!settle()) {
         socket.destroy()
         return
       }
-      finish()
       this.socket = socket
       this.response = response
       this.firstDataChunk = head
@@ -260,11 +264,11 @@ export class WebSocketClient extends EventEmitter {
         return
       }
       this.protocol = check.protocol
-      this._succeed(socket, head)
+      this._succeed(socket, head, check.protocol)
     })
     const ms = this.config.handshakeTimeout
     if (ms > 0) {
-      this._timer = setTimeout(() => {
+      timer = setTimeout(() => {
         fail(new Error(`WebSocket opening handshake timed out after ${ms} ms`))
         req.destroy()
       }, ms)
@@ -272,8 +276,8 @@ export class WebSocketClient extends EventEmitter {
     req.end()
   }
 
-  private _succeed(socket: Socket, head: Buffer): void {
-    const connection = new WebSocketConnection(socket, [], this.protocol, true, this.config)
+  private _succeed(socket: Socket, head: Buffer, protocol: string | undefined): void {
+    const connection = new WebSocketConnection(socket, [], protocol, true, this.config)
     connection.webSocketVersion = this.config.webSocketVersion
     connection._addSocketEventListeners()
     this.emit('connect', connection)
@@ -283,17 +287,10 @@ export class WebSocketClient extends EventEmitter {
   }
 
   /**
-   * Cancel a connection attempt that has not produced `connect`, `connectFailed` or `httpResponse` yet; no event
-   * follows. Does nothing otherwise.
+   * Cancel every connection attempt that has not produced `connect`, `connectFailed` or `httpResponse` yet; no
+   * event follows for them. Does nothing otherwise.
    */
   abort(): void {
-    const req = this._req
-    if (!req) return
-    this._attempt++
-    if (this._timer) clearTimeout(this._timer)
-    this._timer = undefined
-    this._req = null
-    req.on('error', () => {})
-    req.destroy()
+    for (const cancel of [...this._pending.values()]) cancel()
   }
 }
