@@ -8,6 +8,7 @@ import type { Server as HttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { WebSocketConnection } from './WebSocketConnection.js'
+import type { ConnectionConfig } from './config.js'
 import { WebSocketRequest } from './WebSocketRequest.js'
 
 /** Something with a `toString()`, sent as text by `broadcast`/`broadcastUTF`. */
@@ -18,9 +19,10 @@ export interface IStringified {
 /**
  * Server configuration (WebSocket-Node's `IServerConfig`, plus `parseCookies`/`parseExtensions`, which it had but
  * its typings missed, and ferrosocket's additive `pendingRequestTimeout`). The object is shared by reference
- * with every request and connection, so connection options not listed here reach the connection too.
+ * with every request and connection, so the connection's own additive limits (`maxReceivedFragments`,
+ * `maxPendingPongs`, `maxOutputBufferSize`, see ConnectionConfig) are set here too.
  */
-export interface IServerConfig {
+export interface IServerConfig extends ConnectionConfig {
   /** Required: the http/https server(s) whose `'upgrade'` events to handle. */
   httpServer: HttpServer | HttpsServer | Array<HttpServer | HttpsServer>
   /** Largest frame payload accepted; checked from the header, before buffering. Larger → 1009. @default 0x10000 (64 KiB) */
@@ -69,10 +71,15 @@ export interface IServerConfig {
   pendingRequestTimeout?: number
 }
 
+/** The options `mount` gives a default to. */
+type DefaultedOption = Exclude<keyof IServerConfig, 'httpServer' | keyof ConnectionConfig> | keyof ServerDefaultsOfConnection
+type ServerDefaultsOfConnection = Omit<ConnectionConfig, 'maxReceivedFragments' | 'maxPendingPongs' | 'maxOutputBufferSize'>
+
 /** The effective configuration after `mount`: defaults applied, `httpServer` always an array. */
-export type ResolvedServerConfig = Required<Omit<IServerConfig, 'httpServer'>> & {
-  httpServer: Array<HttpServer | HttpsServer>
-}
+export type ResolvedServerConfig = Omit<IServerConfig, 'httpServer'> &
+  Required<Pick<IServerConfig, DefaultedOption>> & {
+    httpServer: Array<HttpServer | HttpsServer>
+  }
 
 const PENDING_TIMEOUT_REASON = 'The WebSocket request was neither accepted nor rejected in time.'
 

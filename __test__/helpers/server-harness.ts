@@ -18,8 +18,9 @@ export interface Harness {
 export async function startServer(
   t: ExecutionContext,
   config: Partial<IServerConfig> = {},
+  httpOptions: http.ServerOptions = {},
 ): Promise<Harness> {
-  const httpServer = http.createServer((_req, res) => {
+  const httpServer = http.createServer(httpOptions, (_req, res) => {
     res.writeHead(426).end()
   })
   const wsServer = new WebSocketServer({ keepalive: false, ...config, httpServer })

@@ -1,0 +1,112 @@
+// Our server against the `ws` package's client: echo (text, binary, fragmented, large), close codes both
+// ways, subprotocol negotiation, frame limit.
+import test from 'ava'
+import WebSocket from 'ws'
+import { startEchoServer } from './helpers/server-echo.js'
+
+function open(t: { teardown(fn: () => void): void }, url: string, protocols?: string[]): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { origin: 'http://interop.test' })
+    t.teardown(() => ws.terminate())
+    const timer = setTimeout(() => reject(new Error('ws did not open within 5 s')), 5000)
+    ws.once('open', () => {
+      clearTimeout(timer)
+      resolve(ws)
+    })
+    ws.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+  })
+}
+
+function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no message within 5 s')), 5000)
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(timer)
+      resolve({ data: data as Buffer, isBinary })
+    })
+  })
+}
+
+function closed(ws: WebSocket): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no close within 5 s')), 5000)
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer)
+      resolve([code, reason.toString()])
+    })
+  })
+}
+
+test('ws client: text and binary echo', async (t) => {
+  const server = await startEchoServer(t)
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`)
+  ws.send('héllo')
+  const text = await nextMessage(ws)
+  t.false(text.isBinary)
+  t.is(text.data.toString(), 'héllo')
+  ws.send(Buffer.from('00ff10', 'hex'))
+  const bin = await nextMessage(ws)
+  t.true(bin.isBinary)
+  t.is(bin.data.toString('hex'), '00ff10')
+  ws.send('')
+  t.is((await nextMessage(ws)).data.length, 0)
+})
+
+test('ws client: a message sent in three fragments comes back whole', async (t) => {
+  const server = await startEchoServer(t)
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`)
+  ws.send('frag', { fin: false })
+  ws.send('men', { fin: false })
+  ws.send('ted', { fin: true })
+  t.is((await nextMessage(ws)).data.toString(), 'fragmented')
+})
+
+test('ws client: a 1 MiB binary message round-trips (server fragments outgoing at 16 KiB)', async (t) => {
+  const server = await startEchoServer(t, { maxReceivedFrameSize: 0x200000, maxReceivedMessageSize: 0x200000 })
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`)
+  const payload = Buffer.alloc(0x100000)
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff
+  ws.send(payload)
+  const echo = await nextMessage(ws)
+  t.true(echo.isBinary)
+  t.true(echo.data.equals(payload))
+})
+
+test('ws client: a frame above maxReceivedFrameSize (64 KiB default) → close 1009', async (t) => {
+  const server = await startEchoServer(t)
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`)
+  const whenClosed = closed(ws)
+  ws.send(Buffer.alloc(0x10001))
+  const [code] = await whenClosed
+  t.is(code, 1009)
+})
+
+test('ws client closes with 4001 "bye": the server sees (4001, "bye")', async (t) => {
+  const server = await startEchoServer(t)
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`)
+  const serverClose = server.nextClose()
+  const clientClose = closed(ws)
+  ws.close(4001, 'bye')
+  t.deepEqual(await serverClose, [4001, 'bye'])
+  t.is((await clientClose)[0], 4001)
+})
+
+test('server closes with 4002 "server bye": the ws client sees it', async (t) => {
+  const server = await startEchoServer(t)
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`)
+  const clientClose = closed(ws)
+  ws.send('close-me')
+  t.deepEqual(await clientClose, [4002, 'server bye'])
+})
+
+test('subprotocol: accepted case-insensitively, the client gets its own spelling back', async (t) => {
+  const server = await startEchoServer(t)
+  const ws = await open(t, `ws://127.0.0.1:${server.port}/`, ['other', 'Chat'])
+  t.is(ws.protocol, 'Chat')
+  t.deepEqual(server.protocols, ['chat'])
+  const plain = await open(t, `ws://127.0.0.1:${server.port}/`, ['other'])
+  t.is(plain.protocol, '')
+})
