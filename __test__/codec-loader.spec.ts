@@ -1,0 +1,128 @@
+// The loader in child processes: each environment switch, the fallback to the twin, the strict native mode and
+// require(esm) of the compiled seam. Every child is bounded by a timeout that fails the test.
+import test from 'ava'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { platformArchABI } from '../ts/codec/loader.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const probe = fileURLToPath(new URL('fixtures/loader-probe.mjs', import.meta.url))
+const fakeAddon = fileURLToPath(new URL('fixtures/loader-fake-addon.mjs', import.meta.url))
+const addonPath = join(root, `ferrosocket.${platformArchABI()}.node`)
+const addonBuilt = existsSync(addonPath)
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env }
+  for (const k of ['FERROSOCKET_BACKEND', 'FERROSOCKET_NATIVE_PATH', 'NODE_DEBUG']) delete childEnv[k]
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child timed out after ${timeoutMs} ms: ${args.join(' ')}`))
+    }, timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+const probeRun = (env: Record<string, string | undefined>) => run(['--import', '@oxc-node/core/register', probe], env)
+
+interface ProbeOutput {
+  backend: string
+  sample: unknown
+  loadErrors: Array<{ path: string; reason: string }>
+}
+
+function parseProbe(r: Run): ProbeOutput {
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ProbeOutput
+}
+
+test('FERROSOCKET_BACKEND=ts: the twin, no native attempt, nothing printed', async (t) => {
+  const r = await probeRun({ FERROSOCKET_BACKEND: 'ts', FERROSOCKET_NATIVE_PATH: '/nonexistent.node' })
+  t.is(r.code, 0, r.stderr)
+  const p = parseProbe(r)
+  t.is(p.backend, 'ts')
+  t.deepEqual(p.loadErrors, [], 'the addon was not even looked for')
+  t.is(r.stderr, '')
+})
+
+test('FERROSOCKET_BACKEND=native: the addon, with the same sample results as the twin', async (t) => {
+  t.true(addonBuilt, `the addon must be built for this test (npm run build:native): ${addonPath}`)
+  const [n, ts] = await Promise.all([probeRun({ FERROSOCKET_BACKEND: 'native' }), probeRun({ FERROSOCKET_BACKEND: 'ts' })])
+  t.is(n.code, 0, n.stderr)
+  t.is(parseProbe(n).backend, 'native')
+  t.deepEqual(parseProbe(n).sample, parseProbe(ts).sample)
+})
+
+test('default mode picks the local build when it exists', async (t) => {
+  const r = await probeRun({})
+  t.is(r.code, 0, r.stderr)
+  t.is(parseProbe(r).backend, addonBuilt ? 'native' : 'ts')
+  t.is(r.stderr, '')
+})
+
+test('FERROSOCKET_NATIVE_PATH=/nonexistent.node falls back to the twin quietly, with identical results', async (t) => {
+  const [r, ts] = await Promise.all([probeRun({ FERROSOCKET_NATIVE_PATH: '/nonexistent.node' }), probeRun({ FERROSOCKET_BACKEND: 'ts' })])
+  t.is(r.code, 0, r.stderr)
+  const p = parseProbe(r)
+  t.is(p.backend, 'ts')
+  t.deepEqual(p.sample, parseProbe(ts).sample)
+  t.is(r.stderr, '', 'nothing alarming printed')
+  // Only that path was tried (not the local build that exists next to the loader).
+  t.deepEqual(p.loadErrors.map((e) => e.path), ['/nonexistent.node'])
+})
+
+test('FERROSOCKET_BACKEND=native with a missing addon exits non-zero naming the path and the reason', async (t) => {
+  const r = await probeRun({ FERROSOCKET_BACKEND: 'native', FERROSOCKET_NATIVE_PATH: '/nonexistent.node' })
+  t.not(r.code, 0)
+  t.is(r.stdout, '')
+  t.regex(r.stderr, /FERROSOCKET_BACKEND=native requires the native addon/)
+  t.regex(r.stderr, /\/nonexistent\.node: Cannot find module/)
+})
+
+test('an addon with another ABI version is refused; NODE_DEBUG=ferrosocket prints exactly one line saying why', async (t) => {
+  const r = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, NODE_DEBUG: 'ferrosocket' })
+  t.is(r.code, 0, r.stderr)
+  t.is(parseProbe(r).backend, 'ts')
+  const lines = r.stderr.trim().split('\n')
+  t.is(lines.length, 1, r.stderr)
+  t.regex(lines[0]!, /^FERROSOCKET \d+: codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 2, expected 1\)$/)
+  const strict = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, FERROSOCKET_BACKEND: 'native' })
+  t.not(strict.code, 0)
+  t.regex(strict.stderr, /abiVersion\(\) returned 2, expected 1/)
+})
+
+test('the compiled seam loads through require(esm) (no top-level await) and finds an explicit addon', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'ferrosocket-codec-'))
+  t.teardown(() => rmSync(out, { recursive: true, force: true }))
+  const tsc = join(root, 'node_modules/typescript/bin/tsc')
+  const files = ['index', 'loader', 'native', 'types', 'validate'].map((f) => join(root, `ts/codec/${f}.ts`))
+  const compiled = await run(
+    [tsc, '--outDir', out, '--rootDir', join(root, 'ts'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--types', 'node', '--skipLibCheck', '--strict', ...files],
+    {},
+    90_000,
+  )
+  t.is(compiled.code, 0, compiled.stdout + compiled.stderr)
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}')
+  const script = `const m = require(${JSON.stringify(join(out, 'codec/index.js'))}); console.log(m.backend, m.codec.isValidUtf8(Buffer.from('c2a9', 'hex')))`
+  const r = await run(['-e', script], { FERROSOCKET_NATIVE_PATH: addonBuilt ? addonPath : undefined })
+  t.is(r.code, 0, r.stderr)
+  t.is(r.stdout.trim(), `${addonBuilt ? 'native' : 'ts'} true`)
+})
