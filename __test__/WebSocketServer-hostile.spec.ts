@@ -110,20 +110,21 @@ test('CR/LF in a cookie from the application never reaches the wire as a header 
   const { wsServer, port } = await startServer(t)
   wsServer.on('request', (r) => r.accept(null, null, [{ name: 'a', value: 'b\r\nX-Evil:1' }]))
   const res = await rawExchange(t, port, handshake(), headersComplete)
-  // Stripping removes CR/LF; then ':' is not a cookie-octet, so the cookie is refused with 500.
-  t.is(res.text, 'HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\n')
+  // CTLs, spaces and ';' are stripped from the value (WebSocket-Node's rule), so it stays one header line.
+  t.is(res.text, `${SWITCHING}Set-Cookie: a=bX-Evil:1\r\n\r\n`)
 })
 
 test('a frame pipelined with the GET (the upgrade head) is delivered as a message (WebSocket-Node lost it)', async (t) => {
   const { wsServer, port } = await startServer(t)
-  wsServer.on('request', (r) => r.accept())
-  const message = nextEvent<[WebSocketConnection]>(wsServer, 'connect').then(
-    ([c]) => nextEvent<[{ type: string; utf8Data?: string }]>(c, 'message'),
-  )
+  let message: Promise<[{ type: string; utf8Data?: string }]> | undefined
+  // Listeners go on synchronously after accept(), as applications do: the head is fed in the 101's write callback.
+  wsServer.on('request', (r) => {
+    message = nextEvent(r.accept(), 'message')
+  })
   const frame = maskedFrame(0x81, Buffer.from('Hello'))
   t.is(frame.toString('hex'), '8185' + '01020304' + '4967' + '6f68' + '6e')
   await rawExchange(t, port, Buffer.concat([Buffer.from(handshake()), frame]), headersComplete)
-  const [m] = await message
+  const [m] = await (message as Promise<[{ type: string; utf8Data?: string }]>)
   t.deepEqual(m, { type: 'utf8', utf8Data: 'Hello' })
 })
 
