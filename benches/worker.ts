@@ -111,6 +111,10 @@ function prepare(adapter: Adapter, op: string, size: number): () => void {
         sink += stream(0, buffer, true)
       }
     }
+    case 'parseFrames-binary':
+      return prepare(adapter, 'parse-binary', size)
+    case 'parseFrames-text':
+      return prepare(adapter, 'parse-text-mixed', size)
     case 'parse-binary':
     case 'parse-text-ascii':
     case 'parse-text-mixed': {

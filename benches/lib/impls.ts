@@ -54,6 +54,12 @@ export interface ImplSpec {
 
 export const IMPLS: readonly ImplSpec[] = [
   { id: 'native', label: 'ferrosocket native (codec as shipped)', env: { FERROSOCKET_BACKEND: 'native' }, role: 'ours' },
+  {
+    id: 'native-raw',
+    label: 'ferrosocket addon direct (loadNativeCodec)',
+    env: { FERROSOCKET_BACKEND: 'native' },
+    role: 'ours',
+  },
   { id: 'ts', label: 'ferrosocket TS twin', env: { FERROSOCKET_BACKEND: 'ts' }, role: 'ours' },
   { id: 'ws', label: 'ws + bufferutil (as shipped)', env: {}, role: 'peer' },
   {
@@ -68,8 +74,8 @@ export const IMPLS: readonly ImplSpec[] = [
 
 /** Implementations of the threshold scan: the raw addon (no seam cut-off) vs the twin. */
 export const THRESHOLD_IMPLS: readonly ImplSpec[] = [
-  { id: 'native-raw', label: 'native addon, called directly', env: { FERROSOCKET_BACKEND: 'native' }, role: 'ours' },
-  { id: 'ts', label: 'TS twin', env: { FERROSOCKET_BACKEND: 'ts' }, role: 'ours' },
+  { id: 'native-raw', label: 'addon direct (loadNativeCodec)', env: { FERROSOCKET_BACKEND: 'native' }, role: 'ours' },
+  { id: 'ts', label: 'TS twin (tsCodec)', env: { FERROSOCKET_BACKEND: 'ts' }, role: 'ours' },
 ]
 
 const PARSE_OPTIONS = {
@@ -85,7 +91,7 @@ interface CodecModule {
   codec?: Codec
   backend?: string
   tsCodec?: Codec
-  loadNativeCodec?: () => Codec
+  loadNativeCodec?: () => Codec | null
 }
 
 const CODEC_PATH = '../../ts/codec/index.js'
@@ -270,12 +276,18 @@ export async function loadAdapter(id: string): Promise<Adapter> {
       const mod = await codecModule()
       if (!mod.codec) throw new Error('ts/codec/index.ts exports no `codec`')
       if (mod.codec.backend !== 'native') throw new Error(`codec backend is ${mod.codec.backend}, not native`)
-      return fromCodec('ferrosocket native (codec as shipped)', mod.codec, ['codec seam with its small-size TS cut-offs'])
+      return fromCodec('ferrosocket native (codec as shipped)', mod.codec, [
+        'codec seam as shipped: argument checks, then the twin below its size cut-offs, the addon above',
+        'addon picks its AVX2 kernel at run time (is_x86_feature_detected) when the CPU has it',
+      ])
     }
     case 'native-raw': {
       const mod = await codecModule()
-      if (!mod.loadNativeCodec) throw new Error('ts/codec/index.ts exports no `loadNativeCodec`')
-      return fromCodec('native addon, called directly', mod.loadNativeCodec(), ['no seam cut-off'])
+      const nat = mod.loadNativeCodec?.()
+      if (!nat) throw new Error('loadNativeCodec() gave no native codec (addon not built or not loadable)')
+      return fromCodec('ferrosocket addon direct (loadNativeCodec)', nat, [
+        'validated like the seam, then always the addon (no small-size cut-off)',
+      ])
     }
     case 'ts': {
       let mod: CodecModule

@@ -14,7 +14,8 @@ export const QUICK_SIZES = [16, KiB, 64 * KiB]
 export const INVALID_SIZES = [125, 64 * KiB, 16 * MiB]
 /** Sizes of the seam threshold scan (`--thresholds`). */
 export const THRESHOLD_SIZES = [
-  8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 72, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+  8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 72, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256, 320, 384, 512,
+  768, 1024, 1536, 2048, 4096,
 ]
 
 /** Operations of the main suite. `parse-*` = one masked frame parsed, unmasked in place and validated. */
@@ -31,7 +32,15 @@ export const OPS = [
 export type Op = (typeof OPS)[number]
 
 /** Operations of the threshold scan (native addon called directly vs the TS twin). */
-export const THRESHOLD_OPS = ['mask', 'unmask', 'isValidUtf8-ascii', 'isValidUtf8-mixed', 'utf8Stream-mixed'] as const
+export const THRESHOLD_OPS = [
+  'mask',
+  'unmask',
+  'isValidUtf8-ascii',
+  'isValidUtf8-mixed',
+  'utf8Stream-mixed',
+  'parseFrames-binary',
+  'parseFrames-text',
+] as const
 export type ThresholdOp = (typeof THRESHOLD_OPS)[number]
 
 /** Key of binary frames and of the mask/unmask rows: arbitrary, non-zero (ws skips unmasking for an all-zero key). */
@@ -68,12 +77,19 @@ export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Buffer {
 const MIXED_PIECES = ['The quick ', 'é', 'ü', 'жизнь ', '中文', '😀', 'ok, ', 'Ωμέγα ', '漢字 ', 'ñ', ' 42 ']
 const ASCII_PIECE = 'The quick brown fox jumps over the lazy dog 0123456789. '
 
+const pieceCache = new Map<string, Buffer>()
+function pieceBytes(piece: string): Buffer {
+  let bytes = pieceCache.get(piece)
+  if (!bytes) pieceCache.set(piece, (bytes = Buffer.from(piece)))
+  return bytes
+}
+
 function fill(length: number, pieces: readonly string[], firstPiece = 0): Buffer {
   const out = Buffer.alloc(length)
   let pos = 0
   let i = firstPiece
   while (pos < length) {
-    const piece = Buffer.from(pieces[i++ % pieces.length] ?? ' ')
+    const piece = pieceBytes(pieces[i++ % pieces.length] ?? ' ')
     if (pos + piece.length > length) {
       out.fill(0x20, pos) // pad with ASCII so the buffer ends on a code point boundary
       break
