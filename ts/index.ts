@@ -1,7 +1,8 @@
 /**
  * ferrosocket: the `websocket` (WebSocket-Node) API. `import websocket from 'ferrosocket'` gives the same object
  * as `require('websocket')` (`server`, `client`, `router`, `request`, `connection`, `frame`, `w3cwebsocket`,
- * `deprecation`, `version`); every key is also a named export, next to the class names.
+ * `deprecation`, `version`), plus `backend` (`'native'` or `'ts'`); every key is also a named export, next to the
+ * class names.
  */
 import { Deprecation } from './Deprecation.js'
 import { W3CWebSocket } from './W3CWebSocket.js'
@@ -12,6 +13,7 @@ import { WebSocketRequest } from './WebSocketRequest.js'
 import { WebSocketRouter } from './WebSocketRouter.js'
 import { WebSocketServer } from './WebSocketServer.js'
 import { version } from './version.js'
+import { backend } from './codec/index.js'
 
 export {
   WebSocketServer as server,
@@ -23,6 +25,7 @@ export {
   W3CWebSocket as w3cwebsocket,
   Deprecation as deprecation,
   version,
+  backend,
   WebSocketServer,
   WebSocketClient,
   WebSocketRouter,
@@ -34,6 +37,8 @@ export {
 }
 export { WebSocketRouterRequest } from './WebSocketRouterRequest.js'
 
+export type { Backend } from './codec/types.js'
+export type { ConnectionConfig, ConnectionConfig as IConfig } from './config.js'
 export type { IServerConfig, IStringified, ResolvedServerConfig } from './WebSocketServer.js'
 export type { HandshakeError } from './WebSocketRequest.js'
 export type { ICookie, IParsedCookie } from './handshake/cookies.js'
@@ -53,6 +58,8 @@ const websocket = {
   w3cwebsocket: W3CWebSocket,
   deprecation: Deprecation,
   version,
+  /** Which codec runs: `'native'` (the Rust addon) or `'ts'` (the pure-TypeScript twin). */
+  backend,
 }
 
 export default websocket
