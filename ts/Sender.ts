@@ -1,0 +1,103 @@
+/**
+ * The send path: message → wire bytes → socket, with as few writes and copies as the size allows.
+ * Small messages (≤ COPY_LIMIT) and every masked message go out as one buffer (one socket.write, one syscall);
+ * big unmasked payloads are written as header + payload views inside cork/uncork (one writev, no payload copy).
+ * Fragmentation follows WebSocket-Node: split only when length > threshold.
+ */
+import type { Socket } from 'node:net'
+import { codec } from './codec/index.js'
+import { takeMaskKey, takeMaskKeys } from './maskKeys.js'
+
+/** Up to this many payload bytes are copied next to the header rather than written separately. */
+const COPY_LIMIT = 64 * 1024
+const EMPTY = Buffer.alloc(0)
+
+function headerLength(length: number, masked: boolean): number {
+  return 2 + (length < 126 ? 0 : length < 0x10000 ? 2 : 8) + (masked ? 4 : 0)
+}
+
+/** One complete frame (FIN set) in one new buffer; control frames and close replies use it. */
+export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean): Buffer {
+  const out = Buffer.allocUnsafe(headerLength(payload.length, masked) + payload.length)
+  codec.encodeMessage(payload, opcode, false, 0, masked ? takeMaskKeys(1) : null, out, 0)
+  return out
+}
+
+/**
+ * Writes a data message (opcode 1 or 2), fragmented per `threshold` (0 = never). `cb` runs once, after the
+ * last fragment (or with the first error). Returns false when the socket's buffer is above its high-water mark.
+ */
+export function writeMessage(
+  socket: Socket,
+  opcode: number,
+  payload: Buffer,
+  masked: boolean,
+  threshold: number,
+  cb: ((err?: Error | null) => void) | undefined,
+): boolean {
+  const len = payload.length
+  const frames = threshold > 0 && len > threshold ? Math.ceil(len / threshold) : 1
+  if (masked || len <= COPY_LIMIT) {
+    const out = Buffer.allocUnsafe(codec.encodedLength(len, frames > 1 ? threshold : 0, masked))
+    codec.encodeMessage(payload, opcode, false, frames > 1 ? threshold : 0, masked ? takeMaskKeys(frames) : null, out, 0)
+    return socket.write(out, cb)
+  }
+  const headers = Buffer.allocUnsafe(frames * 10)
+  socket.cork()
+  for (let i = 0; i < frames; i++) {
+    const start = i * threshold
+    const last = i === frames - 1
+    const flen = frames === 1 ? len : last ? len - start : threshold
+    const bits = (last ? 0x80 : 0) | (i === 0 ? opcode : 0)
+    const n = codec.encodeHeader(headers, i * 10, bits, flen, -1)
+    socket.write(headers.subarray(i * 10, i * 10 + n))
+    socket.write(frames === 1 ? payload : payload.subarray(start, start + flen), last ? cb : undefined)
+  }
+  socket.uncork()
+  return socket.writableLength < socket.writableHighWaterMark
+}
+
+/** Writes a text message; short strings are encoded straight into the frame buffer (no intermediate Buffer). */
+export function writeText(
+  socket: Socket,
+  text: string,
+  masked: boolean,
+  threshold: number,
+  cb: ((err?: Error | null) => void) | undefined,
+): boolean {
+  if (text.length <= 8192) {
+    const len = Buffer.byteLength(text, 'utf8')
+    if (threshold <= 0 || len <= threshold) {
+      const hl = headerLength(len, masked)
+      const out = Buffer.allocUnsafe(hl + len)
+      codec.encodeHeader(out, 0, 0x81, len, masked ? takeMaskKey() : -1)
+      // byteLength and write agree (lone surrogates become U+FFFD, 3 bytes, in both), so every byte is set.
+      if (out.write(text, hl, 'utf8') === len) {
+        if (masked && len > 0) codec.unmask(out.subarray(hl), out.subarray(hl - 4, hl))
+        return socket.write(out, cb)
+      }
+    }
+  }
+  return writeMessage(socket, 1, Buffer.from(text, 'utf8'), masked, threshold, cb)
+}
+
+/**
+ * Control-frame payload from a user argument, as WebSocket-Node: falsy → empty, a Buffer as is, anything else
+ * through toString() (so ping(50) sends "50", never 50 uninitialised bytes). Truncated to 125 bytes (§5.5; the
+ * original cut at 124).
+ */
+export function controlPayload(data: unknown): Buffer {
+  if (!data) return EMPTY
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(String(data), 'utf8')
+  return buf.length > 125 ? buf.subarray(0, 125) : buf
+}
+
+/** `text` cut to at most `max` UTF-8 bytes at a code point boundary (close reasons: 123 bytes, §5.5). */
+export function truncateUtf8(text: string, max: number): string {
+  if (text.length * 3 <= max) return text
+  const buf = Buffer.from(text, 'utf8')
+  if (buf.length <= max) return text
+  let end = max
+  while (end > 0 && ((buf[end] as number) & 0xc0) === 0x80) end--
+  return buf.toString('utf8', 0, end)
+}

@@ -1,0 +1,560 @@
+/**
+ * An open WebSocket connection (WebSocket-Node's `WebSocketConnection`): events, sending, the closing handshake
+ * (RFC 6455 §7), keepalive. Bytes are handled by Receiver (in) and Sender (out) through the codec.
+ *
+ * Stricter than WebSocket-Node (RFC 6455): unmasked client / masked server frames → 1002; invalid UTF-8 → 1007 at
+ * the first bad byte; control payloads up to 125 bytes; an empty close frame is reported as 1005 (reply 1000);
+ * 1004–1006 and 1015 are invalid on the wire and in close(); closeTimeout destroys the socket; socket errors never
+ * crash the process; message/fragment/pong/output limits (see ConnectionConfig).
+ */
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { codec } from './codec/index.js'
+import {
+  CLOSE_DESCRIPTIONS,
+  CLOSE_REASON_ABNORMAL,
+  CLOSE_REASON_PROTOCOL_ERROR,
+  STATE_CLOSED,
+  STATE_ENDING,
+  STATE_OPEN,
+  STATE_PEER_REQUESTED_CLOSE,
+  TEXT_DROPPED_BY_PEER,
+  TEXT_LOST_BEFORE_HANDSHAKE,
+  TEXT_OUTPUT_BUFFER_FULL,
+  TEXT_PEER_NOT_RESPONDING,
+  TEXT_TOO_MANY_PONGS,
+} from './constants.js'
+import type { ConnectionState } from './constants.js'
+import { resolveConnectionOptions } from './config.js'
+import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
+import type { ProtocolError } from './errors.js'
+import { Receiver } from './Receiver.js'
+import type { ReceiverSink } from './Receiver.js'
+import { controlPayload, encodeFrame, truncateUtf8, writeMessage, writeText } from './Sender.js'
+import { WebSocketFrame } from './WebSocketFrame.js'
+
+/** A negotiated extension (WebSocket-Node never negotiates any; always `[]`). */
+export interface Extension {
+  name: string
+  params: Array<{ name: string; value?: string }>
+}
+
+/** `'message'` event payload. */
+export type IMessage = { type: 'utf8'; utf8Data: string } | { type: 'binary'; binaryData: Buffer }
+
+/** Send callback: called once, after the last fragment was written, or with the first error. */
+export type SendCallback = (err?: Error | null) => void
+
+export interface WebSocketConnection {
+  on(event: 'message', listener: (data: IMessage) => void): this
+  on(event: 'frame', listener: (frame: WebSocketFrame) => void): this
+  on(event: 'close', listener: (code: number, desc: string) => void): this
+  on(event: 'error', listener: (err: Error) => void): this
+  on(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
+  on(event: 'pong', listener: (data: Buffer) => void): this
+  on(event: 'drain' | 'pause' | 'resume', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'message', listener: (data: IMessage) => void): this
+  once(event: 'frame', listener: (frame: WebSocketFrame) => void): this
+  once(event: 'close', listener: (code: number, desc: string) => void): this
+  once(event: 'error', listener: (err: Error) => void): this
+  once(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
+  once(event: 'pong', listener: (data: Buffer) => void): this
+  once(event: 'drain' | 'pause' | 'resume', listener: () => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+const EMPTY = Buffer.alloc(0)
+const MIN_MESSAGE_BUFFER = 1024
+
+export class WebSocketConnection extends EventEmitter implements ReceiverSink {
+  static readonly CLOSE_REASON_NORMAL = 1000
+  static readonly CLOSE_REASON_GOING_AWAY = 1001
+  static readonly CLOSE_REASON_PROTOCOL_ERROR = 1002
+  static readonly CLOSE_REASON_UNPROCESSABLE_INPUT = 1003
+  static readonly CLOSE_REASON_RESERVED = 1004
+  static readonly CLOSE_REASON_NOT_PROVIDED = 1005
+  static readonly CLOSE_REASON_ABNORMAL = 1006
+  static readonly CLOSE_REASON_INVALID_DATA = 1007
+  static readonly CLOSE_REASON_POLICY_VIOLATION = 1008
+  static readonly CLOSE_REASON_MESSAGE_TOO_BIG = 1009
+  static readonly CLOSE_REASON_EXTENSION_REQUIRED = 1010
+  static readonly CLOSE_REASON_INTERNAL_SERVER_ERROR = 1011
+  static readonly CLOSE_REASON_TLS_HANDSHAKE_FAILED = 1015
+  static readonly CLOSE_DESCRIPTIONS = CLOSE_DESCRIPTIONS
+
+  config: ConnectionConfig
+  socket: Socket
+  protocol: string | undefined
+  extensions: Extension[]
+  remoteAddress: string | undefined
+  remoteAddresses: string[] | undefined
+  webSocketVersion: number | undefined
+  /** -1 while open. */
+  closeReasonCode = -1
+  /** null while open. */
+  closeDescription: string | null = null
+  closeEventEmitted = false
+  maskOutgoingPackets: boolean
+  /** Scratch buffers handed to WebSocketFrame objects, as in WebSocket-Node. */
+  maskBytes = Buffer.alloc(4)
+  frameHeader = Buffer.alloc(10)
+  connected = true
+  state: ConnectionState = STATE_OPEN
+  waitingForCloseResponse = false
+  receivedEnd = false
+  closeTimeout: number
+  assembleFragments: boolean
+  maxReceivedMessageSize: number
+  /** True after a write returned false, until `'drain'`. */
+  outputBufferFull = false
+  inputPaused = false
+  socketHadError = false
+
+  private readonly _opts: ResolvedConnectionOptions
+  private readonly _receiver: Receiver
+  private _listenersAdded = false
+  private _keepaliveTimer: NodeJS.Timeout | null = null
+  private _graceTimer: NodeJS.Timeout | null = null
+  private _closeTimer: NodeJS.Timeout | null = null
+  private _queuedPongs = 0
+  // The fragmented message being assembled.
+  private _msgOpcode = 0
+  private _msgBuf: Buffer | null = null
+  private _msgLen = 0
+
+  constructor(
+    socket: Socket,
+    extensions: Extension[] | null | undefined,
+    protocol: string | null | undefined,
+    maskOutgoingPackets: boolean,
+    config: ConnectionConfig,
+  ) {
+    super()
+    this.config = config
+    this.socket = socket
+    this.protocol = protocol ?? undefined
+    this.extensions = extensions ?? []
+    this.remoteAddress = socket.remoteAddress
+    this.maskOutgoingPackets = maskOutgoingPackets
+    const opts = (this._opts = resolveConnectionOptions(config))
+    this.closeTimeout = opts.closeTimeout
+    this.assembleFragments = opts.assembleFragments
+    this.maxReceivedMessageSize = opts.maxMessageSize
+    // Without assembly nothing is buffered beyond one frame, so message/fragment limits do not apply.
+    this._receiver = new Receiver(
+      this,
+      !maskOutgoingPackets,
+      opts.maxFrameSize,
+      opts.assembleFragments ? opts.maxMessageSize : Number.MAX_SAFE_INTEGER,
+      opts.assembleFragments ? opts.maxFragments : 0,
+    )
+    // An 'error' listener from the first moment: WebSocket-Node removed all of them here and crashed on
+    // ECONNRESET before the handshake write completed (issues #407, #458).
+    socket.on('error', this._onSocketError)
+    socket.setNoDelay(opts.disableNagleAlgorithm)
+    socket.setTimeout(0)
+    if (opts.keepalive && !opts.useNativeKeepalive) this.setKeepaliveTimer()
+    else if (opts.keepalive && opts.useNativeKeepalive) socket.setKeepAlive(true, opts.keepaliveInterval)
+  }
+
+  /** Bytes queued in the socket and not yet handed to the kernel. */
+  get bytesWaitingToFlush(): number {
+    return this.socket.writableLength
+  }
+
+  /**
+   * Starts reading. Called by the creator once the handshake response is written (server) or verified (client);
+   * bytes that came with the handshake are then passed to `handleSocketData(head)`.
+   */
+  _addSocketEventListeners(): void {
+    if (this._listenersAdded) return
+    this._listenersAdded = true
+    const socket = this.socket
+    socket.on('data', this.handleSocketData)
+    socket.on('end', this._onSocketEnd)
+    socket.on('close', this._onSocketClose)
+    socket.on('drain', this._onSocketDrain)
+    socket.on('pause', this._onSocketPause)
+    socket.on('resume', this._onSocketResume)
+  }
+
+  /** For creators whose socket died before the handshake completed: `'close'` (1006, 'TCP connection lost before handshake completed.') on the next tick, no close frame. */
+  _handleSocketCloseBeforeAccept(): void {
+    process.nextTick(() => this.drop(CLOSE_REASON_ABNORMAL, TEXT_LOST_BEFORE_HANDSHAKE, true))
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving
+  // ---------------------------------------------------------------------------------------------
+
+  /** Feeds bytes read from the socket (also the handshake's `head`). */
+  readonly handleSocketData = (data: Buffer): void => {
+    if (this._graceTimer !== null) this.setKeepaliveTimer()
+    else if (this._keepaliveTimer !== null) this._keepaliveTimer.refresh()
+    this._receiver.push(data)
+  }
+
+  /** @internal Receiver callback: one complete, validated frame. */
+  _receiveFrame(bits: number, payload: Buffer, maskKey: number): void {
+    const opcode = bits & 0x0f
+    if (!this.assembleFragments) {
+      this.emit('frame', WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config))
+      if (opcode < 8) return
+    } else if (opcode < 8) {
+      if ((bits & 0x80) !== 0 && opcode !== 0) this._deliver(opcode, payload)
+      else this._addFragment(opcode, (bits & 0x80) !== 0, payload)
+      return
+    }
+    if (opcode === 0x09) this._handlePing(payload)
+    else if (opcode === 0x0a) this.emit('pong', payload)
+    else this._handleCloseFrame(payload)
+  }
+
+  /** @internal Receiver callback: the peer broke the protocol or a limit. */
+  _receiveError(error: ProtocolError): void {
+    this.drop(error.closeCode, error.message)
+  }
+
+  private _addFragment(opcode: number, fin: boolean, payload: Buffer): void {
+    if (opcode !== 0) {
+      this._msgOpcode = opcode
+      this._msgLen = 0
+      this._msgBuf = null
+    }
+    const len = payload.length
+    if (len > 0) {
+      // Copied (not kept as views): a view would pin the whole socket chunk, and 16k tiny fragments
+      // each pinning a 64 KiB chunk would be a memory amplifier.
+      const need = this._msgLen + len
+      let buf = this._msgBuf
+      if (buf === null || buf.length < need) {
+        const grown = Buffer.allocUnsafe(Math.max(need, MIN_MESSAGE_BUFFER, Math.min(2 * (buf?.length ?? 0), this._opts.maxMessageSize)))
+        if (buf !== null) buf.copy(grown, 0, 0, this._msgLen)
+        buf = this._msgBuf = grown
+      }
+      payload.copy(buf, this._msgLen)
+      this._msgLen = need
+    }
+    if (!fin) return
+    const data = this._msgBuf === null ? EMPTY : this._msgBuf.subarray(0, this._msgLen)
+    const messageOpcode = this._msgOpcode
+    this._msgBuf = null
+    this._msgLen = this._msgOpcode = 0
+    this._deliver(messageOpcode, data)
+  }
+
+  private _deliver(opcode: number, data: Buffer): void {
+    if (opcode === 0x01) {
+      let text: string
+      try {
+        text = data.toString('utf8')
+      } catch {
+        // Above V8's maximum string length (only reachable with a raised maxReceivedMessageSize).
+        this.drop(1009, 'Maximum message size exceeded.')
+        return
+      }
+      this.emit('message', { type: 'utf8', utf8Data: text })
+    } else {
+      this.emit('message', { type: 'binary', binaryData: data })
+    }
+  }
+
+  private _handlePing(payload: Buffer): void {
+    if (this.listenerCount('ping') > 0) {
+      let cancelled = false
+      this.emit('ping', () => {
+        cancelled = true
+      }, payload)
+      if (cancelled) return
+    }
+    if (!this.socket.writable) return
+    // A peer that pings but never reads would pile pongs up in our output buffer without bound.
+    if (this.socket.writableLength > 0 && ++this._queuedPongs > this._opts.maxPendingPongs && this._opts.maxPendingPongs > 0) {
+      this.drop(1008, TEXT_TOO_MANY_PONGS, true)
+      return
+    }
+    this._afterWrite(this.socket.write(encodeFrame(0x0a, payload, this.maskOutgoingPackets)))
+  }
+
+  private _handleCloseFrame(payload: Buffer): void {
+    // The receiver validated it (length ≠ 1, code valid on the wire, UTF-8 reason); empty → 1005.
+    const decoded = codec.decodeClosePayload(payload)
+    const code = typeof decoded === 'number' ? CLOSE_REASON_PROTOCOL_ERROR : decoded.code
+    const reason = typeof decoded === 'number' ? '' : decoded.reason
+    // §5.5.1: nothing after a close frame is processed.
+    this._receiver.stop()
+    if (this.waitingForCloseResponse) {
+      this.waitingForCloseResponse = false
+      this.state = STATE_CLOSED
+      if (!this.socket.writableEnded) this.socket.end()
+      return
+    }
+    this.state = STATE_PEER_REQUESTED_CLOSE
+    this.closeReasonCode = code
+    this.closeDescription = reason !== '' ? reason : (CLOSE_DESCRIPTIONS[code] ?? '')
+    this.sendCloseFrame(1000)
+    this.connected = false
+    this.setCloseTimer()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+  // ---------------------------------------------------------------------------------------------
+
+  /** A Buffer goes out as binary, anything else with toString() as text (so `send(12345)` sends "12345"). */
+  send(data: Buffer | { toString(): string }, cb?: SendCallback): void {
+    if (Buffer.isBuffer(data)) this.sendBytes(data, cb)
+    else if (data !== null && data !== undefined && typeof data.toString === 'function') this.sendUTF(data, cb)
+    else throw new Error('Data provided must either be a Node Buffer or implement toString()')
+  }
+
+  /** Sends a text message (fragmented above `fragmentationThreshold`). */
+  sendUTF(data: { toString(): string }, cb?: SendCallback): void {
+    if (!this._writable(cb)) return
+    this._afterWrite(writeText(this.socket, data.toString(), this.maskOutgoingPackets, this._opts.fragmentationThreshold, cb))
+  }
+
+  /** Sends a binary message (fragmented above `fragmentationThreshold`). */
+  sendBytes(data: Buffer, cb?: SendCallback): void {
+    if (!Buffer.isBuffer(data)) {
+      throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()')
+    }
+    if (!this._writable(cb)) return
+    this._afterWrite(writeMessage(this.socket, 2, data, this.maskOutgoingPackets, this._opts.fragmentationThreshold, cb))
+  }
+
+  /** Sends a ping; `data` (Buffer or anything with toString()) is cut to 125 bytes. */
+  ping(data?: Buffer | { toString(): string }): void {
+    if (!this._writable(undefined)) return
+    this._afterWrite(this.socket.write(encodeFrame(0x09, controlPayload(data), this.maskOutgoingPackets)))
+  }
+
+  /** Sends an unsolicited pong; `data` is cut to 125 bytes. */
+  pong(data?: Buffer | { toString(): string }): void {
+    if (!this._writable(undefined)) return
+    this._afterWrite(this.socket.write(encodeFrame(0x0a, controlPayload(data), this.maskOutgoingPackets)))
+  }
+
+  /** Sends a frame as built by the caller (its `mask` is set to `maskOutgoingPackets`). Returns whether it was flushed. */
+  sendFrame(frame: WebSocketFrame, cb?: SendCallback): boolean {
+    frame.mask = this.maskOutgoingPackets
+    if (!this._writable(cb)) return false
+    const flushed = this.socket.write(frame.toBuffer(), cb)
+    this._afterWrite(flushed)
+    return flushed
+  }
+
+  /** Sends a data frame's payload as a message, fragmented per config (WebSocket-Node internal). */
+  fragmentAndSend(frame: WebSocketFrame, cb?: SendCallback): void {
+    if (frame.opcode > 0x07) throw new Error('You cannot fragment control frames.')
+    if (!this._writable(cb)) return
+    const payload = frame.binaryPayload ?? EMPTY
+    this._afterWrite(writeMessage(this.socket, frame.opcode, payload, this.maskOutgoingPackets, this._opts.fragmentationThreshold, cb))
+  }
+
+  /** Sends a close frame (code + reason truncated to 123 bytes; no payload for codes invalid on the wire) and half-closes. */
+  sendCloseFrame(reasonCode: number = 1000, description?: string | null, cb?: SendCallback): void {
+    if (!this.socket.writable) return
+    const payload = codec.isValidCloseCode(reasonCode)
+      ? codec.encodeClosePayload(reasonCode, typeof description === 'string' ? truncateUtf8(description, 123) : '')
+      : EMPTY
+    this.socket.write(encodeFrame(0x08, payload, this.maskOutgoingPackets), cb)
+    this.socket.end()
+  }
+
+  private _writable(cb: SendCallback | undefined): boolean {
+    if (this.socket.writable) return true
+    if (cb) process.nextTick(cb, new Error('WebSocket connection is not open.'))
+    return false
+  }
+
+  private _afterWrite(flushed: boolean): void {
+    if (!flushed) this.outputBufferFull = true
+    const max = this._opts.maxOutputBufferSize
+    if (max > 0 && this.socket.writableLength > max && !this.closeEventEmitted) {
+      this.drop(1008, TEXT_OUTPUT_BUFFER_FULL, true)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Starts the closing handshake (§7.1.2): sends a close frame and half-closes. `'close'` follows when TCP closes,
+   * at the latest `closeTimeout` ms later (the socket is destroyed then). Throws 'Close code N is not valid.' for
+   * codes not allowed on the wire. Does nothing unless connected.
+   */
+  close(reasonCode?: number, description?: string): void {
+    if (!this.connected) return
+    const code = typeof reasonCode === 'number' ? reasonCode : 1000
+    if (!codec.isValidCloseCode(code)) throw new Error(`Close code ${code} is not valid.`)
+    const desc = typeof description === 'string' ? description : (CLOSE_DESCRIPTIONS[code] ?? '')
+    this.closeReasonCode = code
+    this.closeDescription = desc
+    this.setCloseTimer()
+    this.waitingForCloseResponse = true
+    this.sendCloseFrame(code, desc)
+    this.state = STATE_ENDING
+    this.connected = false
+  }
+
+  /**
+   * Closes at once: sends a close frame (unless `skipCloseFrame`), emits `'close'` synchronously, stops
+   * processing input. Without a close frame the socket is destroyed now; with one it is half-closed and
+   * destroyed when the peer closes or after `closeTimeout`, so the frame is not lost to a TCP reset.
+   */
+  drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void {
+    const code = typeof reasonCode === 'number' ? reasonCode : CLOSE_REASON_PROTOCOL_ERROR
+    const desc = typeof description === 'string' ? description : (CLOSE_DESCRIPTIONS[code] ?? '')
+    this.closeReasonCode = code
+    this.closeDescription = desc
+    this._receiver.stop()
+    this._msgBuf = null
+    this._msgLen = this._msgOpcode = 0
+    const sendFrame = skipCloseFrame !== true && this.socket.writable
+    if (sendFrame) this.sendCloseFrame(code, desc)
+    this.connected = false
+    this.state = STATE_CLOSED
+    this.clearCloseTimer()
+    this.clearKeepaliveTimer()
+    this.clearGracePeriodTimer()
+    this._emitClose()
+    if (sendFrame && !this.socket.destroyed) {
+      // Keep reading (and discarding) so the peer's FIN is seen; destroy at the latest after closeTimeout.
+      this.socket.resume()
+      this.setCloseTimer()
+    } else {
+      this.socket.destroy()
+    }
+  }
+
+  /** Stops reading and delivering; frames already received are delivered after `resume()`, in order. */
+  pause(): void {
+    this.inputPaused = true
+    this._receiver.paused = true
+    this.socket.pause()
+  }
+
+  resume(): void {
+    this.inputPaused = false
+    this.socket.resume()
+    this._receiver.resume()
+  }
+
+  private _emitClose(): void {
+    if (this.closeEventEmitted) return
+    this.closeEventEmitted = true
+    this.emit('close', this.closeReasonCode, this.closeDescription)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers
+  // ---------------------------------------------------------------------------------------------
+
+  setKeepaliveTimer(): void {
+    if (!this._opts.keepalive || this._opts.useNativeKeepalive) return
+    this.clearKeepaliveTimer()
+    this.clearGracePeriodTimer()
+    if (this.state === STATE_CLOSED) return
+    this._keepaliveTimer = setTimeout(this.handleKeepaliveTimer, this._opts.keepaliveInterval)
+  }
+
+  clearKeepaliveTimer(): void {
+    if (this._keepaliveTimer !== null) clearTimeout(this._keepaliveTimer)
+    this._keepaliveTimer = null
+  }
+
+  readonly handleKeepaliveTimer = (): void => {
+    this._keepaliveTimer = null
+    this.ping()
+    if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
+    else this.setKeepaliveTimer()
+  }
+
+  setGracePeriodTimer(): void {
+    this.clearGracePeriodTimer()
+    this._graceTimer = setTimeout(this.handleGracePeriodTimer, this._opts.keepaliveGracePeriod)
+  }
+
+  clearGracePeriodTimer(): void {
+    if (this._graceTimer !== null) clearTimeout(this._graceTimer)
+    this._graceTimer = null
+  }
+
+  readonly handleGracePeriodTimer = (): void => {
+    this._graceTimer = null
+    this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
+  }
+
+  setCloseTimer(): void {
+    this.clearCloseTimer()
+    this._closeTimer = setTimeout(this.handleCloseTimer, this._opts.closeTimeout)
+  }
+
+  clearCloseTimer(): void {
+    if (this._closeTimer !== null) clearTimeout(this._closeTimer)
+    this._closeTimer = null
+  }
+
+  /** The peer did not complete the close within closeTimeout: destroy (WebSocket-Node only called end(), #241). */
+  readonly handleCloseTimer = (): void => {
+    this._closeTimer = null
+    this.state = STATE_CLOSED
+    this.socket.destroy()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Socket events
+  // ---------------------------------------------------------------------------------------------
+
+  private readonly _onSocketError = (error: NodeJS.ErrnoException): void => {
+    this._receiver.stop()
+    if (!this.closeEventEmitted) {
+      this.closeReasonCode = CLOSE_REASON_ABNORMAL
+      this.closeDescription = `Socket Error: ${error.syscall} ${error.code}`
+      this.connected = false
+      this.state = STATE_CLOSED
+      if (this.listenerCount('error') > 0) this.emit('error', error)
+    }
+    this.socket.destroy()
+  }
+
+  private readonly _onSocketEnd = (): void => {
+    this.receivedEnd = true
+    if (this.state === STATE_CLOSED) return
+    if (this.state !== STATE_PEER_REQUESTED_CLOSE && this.state !== STATE_ENDING) this.socket.end()
+  }
+
+  private readonly _onSocketClose = (hadError: boolean): void => {
+    this.socketHadError = hadError
+    this.connected = false
+    this.state = STATE_CLOSED
+    this._receiver.stop()
+    if (this.closeReasonCode === -1) {
+      this.closeReasonCode = CLOSE_REASON_ABNORMAL
+      this.closeDescription = TEXT_DROPPED_BY_PEER
+    }
+    this.clearCloseTimer()
+    this.clearKeepaliveTimer()
+    this.clearGracePeriodTimer()
+    this._emitClose()
+  }
+
+  private readonly _onSocketDrain = (): void => {
+    this.outputBufferFull = false
+    this._queuedPongs = 0
+    this.emit('drain')
+  }
+
+  private readonly _onSocketPause = (): void => {
+    this.emit('pause')
+  }
+
+  private readonly _onSocketResume = (): void => {
+    this.emit('resume')
+  }
+}
+
+export default WebSocketConnection

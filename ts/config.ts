@@ -1,0 +1,102 @@
+/**
+ * The configuration a WebSocketConnection reads. The server and client pass their whole config object (as
+ * WebSocket-Node did); every field is optional here and falls back to WebSocket-Node's server defaults.
+ */
+
+/** Connection options (WebSocket-Node's names and meanings, plus ferrosocket's additive safety limits). */
+export interface ConnectionConfig {
+  /** Largest accepted frame payload, checked from the header before any payload is buffered (→ 1009). Default 64 KiB. */
+  maxReceivedFrameSize?: number
+  /** Largest accepted message (sum of its fragments) (→ 1009). Default 1 MiB. */
+  maxReceivedMessageSize?: number
+  /** Split outgoing messages longer than `fragmentationThreshold`. Default true. */
+  fragmentOutgoingMessages?: boolean
+  /** Fragment size; a message is split only when its length is greater than this. Default 16 KiB. */
+  fragmentationThreshold?: number
+  /** Send a ping after `keepaliveInterval` ms without incoming data. Default false here (the server turns it on). */
+  keepalive?: boolean
+  /** Default 20000 ms. */
+  keepaliveInterval?: number
+  /** Drop (1006 'Peer not responding.', no close frame) when nothing arrives within the grace period after a keepalive ping. Default true. */
+  dropConnectionOnKeepaliveTimeout?: boolean
+  /** Default 10000 ms. */
+  keepaliveGracePeriod?: number
+  /** Use TCP keepalive (`socket.setKeepAlive(true, keepaliveInterval)`) instead of pings. Default false. */
+  useNativeKeepalive?: boolean
+  /** Assemble fragmented messages into `'message'` events; when false every frame is a `'frame'` event. Default true. */
+  assembleFragments?: boolean
+  /** `socket.setNoDelay(disableNagleAlgorithm)`. Default true. */
+  disableNagleAlgorithm?: boolean
+  /** After a close frame is sent (or a drop), the socket is destroyed if TCP has not closed within this many ms. Default 5000. */
+  closeTimeout?: number
+  /**
+   * ferrosocket: most frames (empty ones included) in one message; more → close 1008. Stops the
+   * "million empty continuation frames" memory attack (ws CVE-2026-48779). Default
+   * max(1024, ceil(maxReceivedMessageSize / 64)), i.e. 16384 at 1 MiB. 0 = unlimited. Not applied when
+   * `assembleFragments` is false (nothing is buffered then).
+   */
+  maxReceivedFragments?: number
+  /**
+   * ferrosocket: most automatic pongs that may be queued in the socket's output buffer (the peer pings but
+   * does not read) before the connection is cut off (close event 1008, no close frame). Default 60 (as ws). 0 = unlimited.
+   */
+  maxPendingPongs?: number
+  /**
+   * ferrosocket: when > 0, bytes queued in the socket's output buffer above which the connection is cut
+   * off (close event 1008, no close frame). Default 0 (off): `outputBufferFull` and `'drain'` are the tools.
+   */
+  maxOutputBufferSize?: number
+}
+
+/** Every limit and switch of ConnectionConfig with its default applied. */
+export interface ResolvedConnectionOptions {
+  maxFrameSize: number
+  maxMessageSize: number
+  maxFragments: number
+  fragmentationThreshold: number
+  keepalive: boolean
+  keepaliveInterval: number
+  dropConnectionOnKeepaliveTimeout: boolean
+  keepaliveGracePeriod: number
+  useNativeKeepalive: boolean
+  assembleFragments: boolean
+  disableNagleAlgorithm: boolean
+  closeTimeout: number
+  maxPendingPongs: number
+  maxOutputBufferSize: number
+}
+
+const num = (v: unknown, fallback: number): number => (typeof v === 'number' && v >= 0 && !Number.isNaN(v) ? v : fallback)
+
+/** Applies the defaults; throws WebSocket-Node's errors for non-numeric keepalive settings. */
+export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConnectionOptions {
+  const maxMessageSize = num(config.maxReceivedMessageSize, 0x100000)
+  const keepalive = config.keepalive === true
+  const useNativeKeepalive = config.useNativeKeepalive === true
+  const dropConnectionOnKeepaliveTimeout = config.dropConnectionOnKeepaliveTimeout !== false
+  if (keepalive && !useNativeKeepalive) {
+    if (typeof config.keepaliveInterval !== 'number') {
+      throw new Error('keepaliveInterval must be specified and numeric if keepalive is true.')
+    }
+    if (dropConnectionOnKeepaliveTimeout && typeof config.keepaliveGracePeriod !== 'number') {
+      throw new Error('keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.')
+    }
+  }
+  const assembleFragments = config.assembleFragments !== false
+  return {
+    maxFrameSize: num(config.maxReceivedFrameSize, 0x10000),
+    maxMessageSize,
+    maxFragments: num(config.maxReceivedFragments, Math.max(1024, Math.ceil(maxMessageSize / 64))),
+    fragmentationThreshold: config.fragmentOutgoingMessages === false ? 0 : num(config.fragmentationThreshold, 0x4000),
+    keepalive,
+    keepaliveInterval: num(config.keepaliveInterval, 20000),
+    dropConnectionOnKeepaliveTimeout,
+    keepaliveGracePeriod: num(config.keepaliveGracePeriod, 10000),
+    useNativeKeepalive,
+    assembleFragments,
+    disableNagleAlgorithm: config.disableNagleAlgorithm !== false,
+    closeTimeout: num(config.closeTimeout, 5000),
+    maxPendingPongs: num(config.maxPendingPongs, 60),
+    maxOutputBufferSize: num(config.maxOutputBufferSize, 0),
+  }
+}
