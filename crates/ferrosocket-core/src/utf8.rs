@@ -161,11 +161,23 @@ mod tests {
             assert_eq!(is_valid_utf8(&s), core::str::from_utf8(&s).is_ok(), "{s:x?}");
         }
         for len in 0..=64 {
-            for _ in 0..200 {
-                let mut b = vec![0u8; len];
-                rng.fill_utf8ish(&mut b);
-                assert_eq!(is_valid_utf8(&b), core::str::from_utf8(&b).is_ok(), "{b:x?}");
+            for align in 0..=3 {
+                for _ in 0..100 {
+                    let mut storage = vec![0u8; len + align];
+                    rng.fill_utf8ish(&mut storage);
+                    let b = &storage[align..];
+                    assert_eq!(is_valid_utf8(b), core::str::from_utf8(b).is_ok(), "{b:x?}");
+                }
             }
+        }
+        // Long inputs take simdutf8's SIMD path: an error at every position of 200 ASCII bytes.
+        let mut long = vec![b'a'; 200];
+        assert!(is_valid_utf8(&long));
+        for i in 0..long.len() {
+            long[i] = 0xff;
+            assert!(!is_valid_utf8(&long), "0xff at {i}");
+            assert_eq!(utf8_stream(0, &long, false), Err(()));
+            long[i] = b'a';
         }
     }
 

@@ -1,18 +1,10 @@
-//! Argument checks for the glue: every offset/length/size from JS is validated here before a
-//! slice is formed, so a bad call throws a RangeError instead of panicking or touching memory
-//! outside the caller's buffer.
+//! Argument checks for the `#[napi]` exports: a bad value throws a RangeError before any work.
 
 use napi::{Env, Error, Result, Status};
 
 /// Throw a JS `RangeError` and return the error that tells napi-rs an exception is pending.
 pub fn range_error(env: &Env, msg: &str) -> Error {
     let _ = env.throw_range_error(msg, Some("ERR_OUT_OF_RANGE"));
-    Error::new(Status::PendingException, msg.to_owned())
-}
-
-/// Throw a JS `TypeError` (see `range_error`).
-pub fn type_error(env: &Env, msg: &str) -> Error {
-    let _ = env.throw_type_error(msg, Some("ERR_INVALID_ARG_TYPE"));
     Error::new(Status::PendingException, msg.to_owned())
 }
 
@@ -24,12 +16,9 @@ pub fn index(env: &Env, v: f64, max: f64, what: &str) -> Result<u64> {
     if v.fract() == 0.0 && (0.0..=max).contains(&v) {
         Ok(v as u64)
     } else {
-        Err(range_error(env, &format!("The value of \"{what}\" is out of range. It must be an integer >= 0 and <= {max}. Received {v}")))
+        Err(range_error(
+            env,
+            &format!("The value of \"{what}\" is out of range. It must be an integer >= 0 and <= {max}. Received {v}"),
+        ))
     }
-}
-
-/// Whether two byte ranges share memory.
-pub fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
-    let (a, b) = (a as usize, b as usize);
-    a_len != 0 && b_len != 0 && a < b + b_len && b < a + a_len
 }

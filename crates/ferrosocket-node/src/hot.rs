@@ -1,0 +1,235 @@
+//! The per-chunk and per-frame exports, on raw N-API callbacks (see `raw.rs` for why).
+//!
+//! Each body reads its arguments, checks every index against the arrays it will slice
+//! (RangeError), refuses arrays that share memory where a `&mut` slice is formed, and only then
+//! builds slices and calls `ferrosocket-core`.
+
+use crate::raw::{
+    args, boolean, bytes, callback, export, f64s, index, is_nullish, js_bool, js_f64, js_undefined,
+    number, overlaps, throw_range, uint32, JsResult,
+};
+use core::slice;
+use ferrosocket_core::{
+    close, fragment, header,
+    parse::{self, ParseLimits, FRAME_STRIDE, STATE_SLOTS},
+    utf8,
+};
+use napi::sys::{napi_callback_info, napi_env, napi_value};
+
+/// Largest integer a JS number holds exactly (2^53 - 1).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// mask(source, key: u32, output, offset, length): output[offset + i] = source[i] ^ key[i & 3].
+/// Overlapping source/output behave as if the whole source were read first (memmove).
+unsafe fn mask(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_src, a_key, a_out, a_off, a_len] = unsafe { args::<5>(env, info) }?;
+    let (src, src_len) = unsafe { bytes(env, a_src, c"\"source\" must be a Uint8Array") }?;
+    let key = unsafe { uint32(env, a_key, c"\"mask\" must be a number") }?.to_be_bytes();
+    let (out, out_len) = unsafe { bytes(env, a_out, c"\"output\" must be a Uint8Array") }?;
+    let offset = unsafe { number(env, a_off, c"\"offset\" must be a number") }?;
+    let length = unsafe { number(env, a_len, c"\"length\" must be a number") }?;
+    let offset = index(env, offset, out_len, c"\"offset\" is out of range")?;
+    let length = index(env, length, src_len.min(out_len - offset), c"\"length\" is out of range")?;
+    // SAFETY: offset + length <= out_len; the output typed array is live for this call.
+    let dst = unsafe { out.add(offset) };
+    if overlaps(src, length, dst, length) {
+        // SAFETY: both ranges lie inside live buffers; `copy` allows overlap. Only `d` exists.
+        unsafe { core::ptr::copy(src, dst, length) };
+        let d = unsafe { slice::from_raw_parts_mut(dst, length) };
+        ferrosocket_core::unmask(d, key);
+    } else {
+        // SAFETY: disjoint ranges inside live buffers.
+        let (s, d) =
+            unsafe { (slice::from_raw_parts(src, length), slice::from_raw_parts_mut(dst, length)) };
+        ferrosocket_core::mask(s, key, d);
+    }
+    js_undefined()
+}
+
+/// unmask(buffer, key: u32): buffer[i] ^= key[i & 3] in place.
+unsafe fn unmask(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_buf, a_key] = unsafe { args::<2>(env, info) }?;
+    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
+    let key = unsafe { uint32(env, a_key, c"\"mask\" must be a number") }?.to_be_bytes();
+    // SAFETY: the only reference to this live typed array during the call.
+    ferrosocket_core::unmask(unsafe { slice::from_raw_parts_mut(p, len) }, key);
+    js_undefined()
+}
+
+/// isValidUtf8(buffer) → boolean.
+unsafe fn is_valid_utf8(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_buf] = unsafe { args::<1>(env, info) }?;
+    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
+    // SAFETY: live typed array, read only.
+    js_bool(env, utf8::is_valid_utf8(unsafe { slice::from_raw_parts(p, len) }))
+}
+
+/// utf8Stream(state, buffer, final) → new state, or -1 when invalid. A state that is not a u32
+/// integer is an invalid state (-1), like any other impossible carry.
+unsafe fn utf8_stream(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_state, a_buf, a_fin] = unsafe { args::<3>(env, info) }?;
+    let state = unsafe { number(env, a_state, c"\"state\" must be a number") }?;
+    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
+    let fin = unsafe { boolean(env, a_fin, c"\"final\" must be a boolean") }?;
+    let state = if state.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&state) {
+        state as u32
+    } else {
+        u32::MAX
+    };
+    // SAFETY: live typed array, read only.
+    let r = utf8::utf8_stream(state, unsafe { slice::from_raw_parts(p, len) }, fin);
+    js_f64(env, r.map_or(-1.0, f64::from))
+}
+
+/// parseFrames(buf, start, end, flags, maxFrameSize, maxMessageSize, maxFragments, state, out)
+/// → number of complete frames.
+unsafe fn parse_frames(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_buf, a_start, a_end, a_flags, a_mfs, a_mms, a_mf, a_state, a_out] =
+        unsafe { args::<9>(env, info) }?;
+    let (b, b_len) = unsafe { bytes(env, a_buf, c"\"buf\" must be a Uint8Array") }?;
+    let start = unsafe { number(env, a_start, c"\"start\" must be a number") }?;
+    let end = unsafe { number(env, a_end, c"\"end\" must be a number") }?;
+    let flags = unsafe { uint32(env, a_flags, c"\"flags\" must be a number") }?;
+    let max_frame_size = unsafe { number(env, a_mfs, c"\"maxFrameSize\" must be a number") }?;
+    let max_message_size = unsafe { number(env, a_mms, c"\"maxMessageSize\" must be a number") }?;
+    let max_fragments = unsafe { number(env, a_mf, c"\"maxFragments\" must be a number") }?;
+    let (s, s_len) = unsafe { f64s(env, a_state, c"\"state\" must be a Float64Array") }?;
+    let (o, o_len) = unsafe { f64s(env, a_out, c"\"out\" must be a Float64Array") }?;
+    let end = index(env, end, b_len, c"\"end\" is out of range")?;
+    let start = index(env, start, end, c"\"start\" is out of range")?;
+    if s_len < STATE_SLOTS {
+        return Err(throw_range(env, c"\"state\" must have at least 8 elements"));
+    }
+    if o_len < FRAME_STRIDE {
+        return Err(throw_range(env, c"\"out\" must have at least 4 elements"));
+    }
+    let (sb, ob) = (s.cast::<u8>().cast_const(), o.cast::<u8>().cast_const());
+    let (sl, ol) = (s_len * 8, o_len * 8);
+    if overlaps(b, b_len, sb, sl) || overlaps(b, b_len, ob, ol) || overlaps(sb, sl, ob, ol) {
+        return Err(throw_range(env, c"\"buf\", \"state\" and \"out\" must not share memory"));
+    }
+    let limits = ParseLimits { flags, max_frame_size, max_message_size, max_fragments };
+    // SAFETY: three live, pairwise disjoint typed arrays, borrowed for this call only.
+    let (buf, state, out) = unsafe {
+        (
+            slice::from_raw_parts_mut(b, b_len),
+            slice::from_raw_parts_mut(s, s_len),
+            slice::from_raw_parts_mut(o, o_len),
+        )
+    };
+    js_f64(env, parse::parse_frames(buf, start, end, &limits, state, out) as f64)
+}
+
+/// encodeHeader(out, offset, bits, payloadLength, maskKey: u32 | -1) → header length.
+unsafe fn encode_header(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_out, a_off, a_bits, a_len, a_key] = unsafe { args::<5>(env, info) }?;
+    let (o, o_len) = unsafe { bytes(env, a_out, c"\"out\" must be a Uint8Array") }?;
+    let offset = unsafe { number(env, a_off, c"\"offset\" must be a number") }?;
+    let bits = unsafe { number(env, a_bits, c"\"bits\" must be a number") }?;
+    let len = unsafe { number(env, a_len, c"\"payloadLength\" must be a number") }?;
+    let key = unsafe { number(env, a_key, c"\"maskKey\" must be a number") }?;
+    let offset = index(env, offset, o_len, c"\"offset\" is out of range")?;
+    let bits = index(env, bits, 255, c"\"bits\" is out of range")? as u8;
+    if !(len.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&len)) {
+        return Err(throw_range(env, c"\"payloadLength\" must be an integer in 0..2^53-1"));
+    }
+    let key = if key == -1.0 {
+        None
+    } else {
+        Some(
+            (index(env, key, u32::MAX as usize, c"\"maskKey\" is out of range")? as u32)
+                .to_be_bytes(),
+        )
+    };
+    // SAFETY: offset <= o_len; the only reference to this live typed array.
+    let dst = unsafe { slice::from_raw_parts_mut(o.add(offset), o_len - offset) };
+    match header::encode_header(dst, bits, len as u64, key) {
+        Some(n) => js_f64(env, n as f64),
+        None => Err(throw_range(env, c"The output buffer is too small for the frame header")),
+    }
+}
+
+/// encodeMessage(payload, opcode, rsv1, threshold, maskKeys | null, out, offset) → bytes written.
+unsafe fn encode_message(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_pl, a_op, a_rsv1, a_thr, a_keys, a_out, a_off] = unsafe { args::<7>(env, info) }?;
+    let (p, p_len) = unsafe { bytes(env, a_pl, c"\"payload\" must be a Uint8Array") }?;
+    let opcode = unsafe { number(env, a_op, c"\"opcode\" must be a number") }?;
+    let rsv1 = unsafe { boolean(env, a_rsv1, c"\"rsv1\" must be a boolean") }?;
+    let threshold = unsafe { number(env, a_thr, c"\"threshold\" must be a number") }?;
+    let keys = if unsafe { is_nullish(env, a_keys) } {
+        None
+    } else {
+        Some(unsafe { bytes(env, a_keys, c"\"maskKeys\" must be a Uint8Array or null") }?)
+    };
+    let (o, o_len) = unsafe { bytes(env, a_out, c"\"out\" must be a Uint8Array") }?;
+    let offset = unsafe { number(env, a_off, c"\"offset\" must be a number") }?;
+    let opcode = index(env, opcode, 15, c"\"opcode\" is out of range")? as u8;
+    if !(threshold.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&threshold)) {
+        return Err(throw_range(env, c"\"threshold\" must be an integer in 0..2^53-1"));
+    }
+    let offset = index(env, offset, o_len, c"\"offset\" is out of range")?;
+    // SAFETY: offset <= o_len.
+    let (d, d_len) = (unsafe { o.add(offset) }, o_len - offset);
+    if overlaps(p, p_len, d, d_len) || keys.is_some_and(|(k, k_len)| overlaps(k, k_len, d, d_len)) {
+        return Err(throw_range(
+            env,
+            c"\"out\" must not share memory with \"payload\" or \"maskKeys\"",
+        ));
+    }
+    // SAFETY: live typed arrays; `out` is disjoint from the two read-only ones.
+    let (payload, keys, dst) = unsafe {
+        (
+            slice::from_raw_parts(p, p_len),
+            keys.map(|(k, k_len)| slice::from_raw_parts(k, k_len)),
+            slice::from_raw_parts_mut(d, d_len),
+        )
+    };
+    match fragment::encode_message(payload, opcode, rsv1, threshold as u64, keys, dst) {
+        Ok(n) => js_f64(env, n as f64),
+        Err(fragment::EncodeError::OutputTooSmall) => {
+            Err(throw_range(env, c"The output buffer is too small for the encoded message"))
+        }
+        Err(fragment::EncodeError::NotEnoughMaskKeys) => {
+            Err(throw_range(env, c"\"maskKeys\" must hold 4 bytes per frame"))
+        }
+    }
+}
+
+/// closePayloadStatus(payload) → close code (1005 when empty), or minus the ErrorCode.
+unsafe fn close_payload_status(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_pl] = unsafe { args::<1>(env, info) }?;
+    let (p, len) = unsafe { bytes(env, a_pl, c"\"payload\" must be a Uint8Array") }?;
+    // SAFETY: live typed array, read only.
+    let status = match close::decode_close_payload(unsafe { slice::from_raw_parts(p, len) }) {
+        Ok((code, _)) => f64::from(code),
+        Err(e) => -f64::from(e as u8),
+    };
+    js_f64(env, status)
+}
+
+callback!(mask_cb => mask);
+callback!(unmask_cb => unmask);
+callback!(is_valid_utf8_cb => is_valid_utf8);
+callback!(utf8_stream_cb => utf8_stream);
+callback!(parse_frames_cb => parse_frames);
+callback!(encode_header_cb => encode_header);
+callback!(encode_message_cb => encode_message);
+callback!(close_payload_status_cb => close_payload_status);
+
+/// Add the hot exports to `exports`.
+///
+/// # Safety
+/// Module-init env and exports object.
+pub unsafe fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
+    unsafe {
+        export(env, exports, c"mask", Some(mask_cb))?;
+        export(env, exports, c"unmask", Some(unmask_cb))?;
+        export(env, exports, c"isValidUtf8", Some(is_valid_utf8_cb))?;
+        export(env, exports, c"utf8Stream", Some(utf8_stream_cb))?;
+        export(env, exports, c"parseFrames", Some(parse_frames_cb))?;
+        export(env, exports, c"encodeHeader", Some(encode_header_cb))?;
+        export(env, exports, c"encodeMessage", Some(encode_message_cb))?;
+        export(env, exports, c"closePayloadStatus", Some(close_payload_status_cb))?;
+    }
+    Ok(())
+}

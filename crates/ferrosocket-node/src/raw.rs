@@ -1,0 +1,242 @@
+//! Raw N-API plumbing for the hot exports.
+//!
+//! napi-rs's generated glue allocates a borrow-tracking scope on every call with arguments
+//! (~60 ns measured here: a one-`u32` function costs 79 ns against 21 ns for none), which is as
+//! much as the whole call floor of a C addon. The per-chunk/per-frame functions therefore
+//! register plain `extern "C"` callbacks that read their arguments with one N-API call each.
+//! Typed arrays are borrowed only for the duration of the synchronous call and never stored.
+
+use core::{ffi::CStr, ptr};
+use napi::sys::{self, napi_callback_info, napi_env, napi_value};
+
+/// An exception is pending in the env; return to JS.
+pub struct Thrown;
+
+pub type JsResult = Result<napi_value, Thrown>;
+
+pub fn throw_range(env: napi_env, msg: &CStr) -> Thrown {
+    // SAFETY: valid env for this callback; both strings are NUL-terminated.
+    unsafe { sys::napi_throw_range_error(env, c"ERR_OUT_OF_RANGE".as_ptr(), msg.as_ptr()) };
+    Thrown
+}
+
+pub fn throw_type(env: napi_env, msg: &CStr) -> Thrown {
+    // SAFETY: as above.
+    unsafe { sys::napi_throw_type_error(env, c"ERR_INVALID_ARG_TYPE".as_ptr(), msg.as_ptr()) };
+    Thrown
+}
+
+/// The first `N` arguments (missing ones are `undefined`).
+///
+/// # Safety
+/// `env`/`info` must be the ones N-API passed to the running callback.
+pub unsafe fn args<const N: usize>(
+    env: napi_env,
+    info: napi_callback_info,
+) -> Result<[napi_value; N], Thrown> {
+    let mut argv = [ptr::null_mut(); N];
+    let mut argc = N;
+    // SAFETY: argv has room for argc values.
+    let status = unsafe {
+        sys::napi_get_cb_info(
+            env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(throw_type(env, c"Invalid call"));
+    }
+    Ok(argv)
+}
+
+/// A typed array of the given N-API type: (data, element count). `data` is non-null and suitably
+/// aligned even when the array is empty.
+unsafe fn typed<T>(
+    env: napi_env,
+    v: napi_value,
+    ty: i32,
+    msg: &CStr,
+) -> Result<(*mut T, usize), Thrown> {
+    let mut t = -1;
+    let mut len = 0usize;
+    let mut data = ptr::null_mut();
+    // SAFETY: out-params are valid; arraybuffer/byte_offset may be null.
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            env,
+            v,
+            &mut t,
+            &mut len,
+            &mut data,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok || t != ty {
+        return Err(throw_type(env, msg));
+    }
+    let data = if len == 0 || data.is_null() {
+        ptr::NonNull::<T>::dangling().as_ptr()
+    } else {
+        data.cast()
+    };
+    Ok((data, len))
+}
+
+/// A `Uint8Array` (a `Buffer` is one).
+///
+/// # Safety
+/// Valid env/value of the running callback.
+pub unsafe fn bytes(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut u8, usize), Thrown> {
+    unsafe { typed(env, v, sys::TypedarrayType::uint8_array, msg) }
+}
+
+/// A `Float64Array`.
+///
+/// # Safety
+/// Valid env/value of the running callback.
+pub unsafe fn f64s(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut f64, usize), Thrown> {
+    unsafe { typed(env, v, sys::TypedarrayType::float64_array, msg) }
+}
+
+/// A number.
+///
+/// # Safety
+/// Valid env/value of the running callback.
+pub unsafe fn number(env: napi_env, v: napi_value, msg: &CStr) -> Result<f64, Thrown> {
+    let mut n = 0.0;
+    // SAFETY: valid out-param.
+    if unsafe { sys::napi_get_value_double(env, v, &mut n) } != sys::Status::napi_ok {
+        return Err(throw_type(env, msg));
+    }
+    Ok(n)
+}
+
+/// A number converted like JS `>>> 0` (masking keys).
+///
+/// # Safety
+/// Valid env/value of the running callback.
+pub unsafe fn uint32(env: napi_env, v: napi_value, msg: &CStr) -> Result<u32, Thrown> {
+    let mut n = 0;
+    // SAFETY: valid out-param.
+    if unsafe { sys::napi_get_value_uint32(env, v, &mut n) } != sys::Status::napi_ok {
+        return Err(throw_type(env, msg));
+    }
+    Ok(n)
+}
+
+/// A boolean.
+///
+/// # Safety
+/// Valid env/value of the running callback.
+pub unsafe fn boolean(env: napi_env, v: napi_value, msg: &CStr) -> Result<bool, Thrown> {
+    let mut b = false;
+    // SAFETY: valid out-param.
+    if unsafe { sys::napi_get_value_bool(env, v, &mut b) } != sys::Status::napi_ok {
+        return Err(throw_type(env, msg));
+    }
+    Ok(b)
+}
+
+/// Whether `v` is `null` or `undefined`.
+///
+/// # Safety
+/// Valid env/value of the running callback.
+pub unsafe fn is_nullish(env: napi_env, v: napi_value) -> bool {
+    let mut t = -1;
+    // SAFETY: valid out-param.
+    let ok = unsafe { sys::napi_typeof(env, v, &mut t) } == sys::Status::napi_ok;
+    ok && (t == sys::ValueType::napi_null || t == sys::ValueType::napi_undefined)
+}
+
+pub fn js_f64(env: napi_env, n: f64) -> JsResult {
+    let mut v = ptr::null_mut();
+    // SAFETY: valid env and out-param.
+    unsafe { sys::napi_create_double(env, n, &mut v) };
+    Ok(v)
+}
+
+pub fn js_bool(env: napi_env, b: bool) -> JsResult {
+    let mut v = ptr::null_mut();
+    // SAFETY: valid env and out-param.
+    unsafe { sys::napi_get_boolean(env, b, &mut v) };
+    Ok(v)
+}
+
+/// `undefined`: a null return value from a callback is `undefined` in JS.
+pub fn js_undefined() -> JsResult {
+    Ok(ptr::null_mut())
+}
+
+/// An integer in `0..=max`, else a RangeError.
+pub fn index(env: napi_env, v: f64, max: usize, msg: &CStr) -> Result<usize, Thrown> {
+    if v.fract() == 0.0 && v >= 0.0 && v <= max as f64 {
+        Ok(v as usize)
+    } else {
+        Err(throw_range(env, msg))
+    }
+}
+
+/// Whether two byte ranges share memory.
+pub fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool {
+    let (a, b) = (a as usize, b as usize);
+    a_len != 0 && b_len != 0 && a < b + b_len && b < a + a_len
+}
+
+/// Wrap a callback body: a Rust panic becomes a JS `Error` instead of unwinding into V8.
+macro_rules! callback {
+    ($name:ident => $body:path) => {
+        unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
+            // SAFETY: N-API passes the env/info of this very call.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+                $body(env, info)
+            }));
+            match r {
+                Ok(Ok(v)) => v,
+                Ok(Err($crate::raw::Thrown)) => core::ptr::null_mut(),
+                Err(_) => {
+                    // SAFETY: valid env; static strings.
+                    unsafe {
+                        napi::sys::napi_throw_error(
+                            env,
+                            c"ERR_INTERNAL".as_ptr(),
+                            c"ferrosocket: internal error".as_ptr(),
+                        )
+                    };
+                    core::ptr::null_mut()
+                }
+            }
+        }
+    };
+}
+pub(crate) use callback;
+
+/// Define `exports[name] = fn`.
+///
+/// # Safety
+/// Valid env and exports object (module init).
+pub unsafe fn export(
+    env: napi_env,
+    exports: napi_value,
+    name: &CStr,
+    cb: sys::napi_callback,
+) -> napi::Result<()> {
+    let mut f = ptr::null_mut();
+    // SAFETY: valid env, NUL-terminated name, out-param.
+    let s =
+        unsafe { sys::napi_create_function(env, name.as_ptr(), -1, cb, ptr::null_mut(), &mut f) };
+    if s != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("napi_create_function failed"));
+    }
+    // SAFETY: as above.
+    if unsafe { sys::napi_set_named_property(env, exports, name.as_ptr(), f) }
+        != sys::Status::napi_ok
+    {
+        return Err(napi::Error::from_reason("napi_set_named_property failed"));
+    }
+    Ok(())
+}
