@@ -36,7 +36,7 @@ test('101: protocol matched case-insensitively, echoed in the client case; conne
   wsServer.on('request', (r) => {
     t.deepEqual(r.requestedProtocols, ['chat', 'superchat'])
     // WebSocket-Node refused 'SuperChat' here (its check was case-sensitive despite the docs); we follow the docs.
-    protocols.push(r.accept('SuperChat', r.origin).protocol)
+    protocols.push(r.accept('SuperChat', r.origin).protocol ?? '')
   })
   const res = await rawExchange(
     t,

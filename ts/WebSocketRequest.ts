@@ -43,8 +43,6 @@ function upgradesToWebSocket(header: string | undefined): boolean {
   return splitList(header, ',').some((item) => item.trim().toLowerCase() === 'websocket')
 }
 
-const LOST_BEFORE_HANDSHAKE = 'TCP connection lost before handshake completed.'
-
 export interface WebSocketRequest {
   on(event: 'requestAccepted', listener: (connection: WebSocketConnection) => void): this
   on(event: 'requestResolved' | 'requestRejected', listener: (request: this) => void): this
@@ -256,7 +254,7 @@ export class WebSocketRequest extends EventEmitter {
     connection.webSocketVersion = this.webSocketVersion
     connection.remoteAddress = this.remoteAddress
     connection.remoteAddresses = this.remoteAddresses
-    // The connection may have cleared the socket's 'error' listeners; keep ours until it installs its own.
+    // Should the connection ever clear the socket's 'error' listeners, keep ours until the 101 is written.
     if (!socket.listeners('error').includes(this._socketErrorHandler)) socket.on('error', this._socketErrorHandler)
 
     if (this._socketIsClosing || socket.destroyed) {
@@ -318,8 +316,9 @@ export class WebSocketRequest extends EventEmitter {
     if (this._resolved) throw new Error('WebSocketRequest may only be accepted or rejected one time.')
   }
 
+  /** 'close' (1006, 'TCP connection lost before handshake completed.') on the next tick, no close frame. */
   private _lostBeforeHandshake(connection: WebSocketConnection): void {
-    process.nextTick(() => connection.drop(1006, LOST_BEFORE_HANDSHAKE, true))
+    connection._handleSocketCloseBeforeAccept()
   }
 }
 

@@ -14,6 +14,7 @@ import { WebSocketRouter } from './WebSocketRouter.js'
 import { WebSocketServer } from './WebSocketServer.js'
 import { version } from './version.js'
 import { backend } from './codec/index.js'
+import type { IMessage } from './WebSocketConnection.js'
 
 export {
   WebSocketServer as server,
@@ -38,6 +39,11 @@ export {
 export { WebSocketRouterRequest } from './WebSocketRouterRequest.js'
 
 export type { Backend } from './codec/types.js'
+export type { IMessage, IMessage as Message, Extension, Extension as IExtension, SendCallback } from './WebSocketConnection.js'
+/** A text message (`@types/websocket` name). */
+export type IUtf8Message = Extract<IMessage, { type: 'utf8' }>
+/** A binary message (`@types/websocket` name). */
+export type IBinaryMessage = Extract<IMessage, { type: 'binary' }>
 export type { ConnectionConfig, ConnectionConfig as IConfig } from './config.js'
 export type { IServerConfig, IStringified, ResolvedServerConfig } from './WebSocketServer.js'
 export type { HandshakeError } from './WebSocketRequest.js'
