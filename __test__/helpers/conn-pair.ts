@@ -235,3 +235,27 @@ export function closeOf(f: WireFrame): { code: number; reason: string } {
 
 /** Runs the body once per role. */
 export const ROLES: Role[] = ['server', 'client']
+
+/** Polls `cond` every 5 ms; rejects after `ms`. */
+export function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const tick = (): void => {
+        if (cond()) resolve()
+        else setTimeout(tick, 5)
+      }
+      tick()
+    }),
+    ms,
+    what,
+  )
+}
+
+/** Collects 'message' events as { type, data } with text or hex payloads (readable in deepEqual). */
+export function collect(p: Pair): Array<{ t: string; d: string }> {
+  const got: Array<{ t: string; d: string }> = []
+  p.conn.on('message', (m) => {
+    got.push(m.type === 'utf8' ? { t: 'text', d: m.utf8Data } : { t: 'binary', d: m.binaryData.toString('hex') })
+  })
+  return got
+}
