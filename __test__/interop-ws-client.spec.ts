@@ -112,3 +112,31 @@ test('subprotocol: accepted case-insensitively, the client gets its own spelling
   t.is(plain.protocol, '')
   t.deepEqual(server.protocols, ['chat', null])
 })
+
+test('broadcast / broadcastUTF / broadcastBytes reach every connection; shutDown closes them (1000)', async (t) => {
+  const server = await startEchoServer(t)
+  const a = await open(t, `ws://127.0.0.1:${server.port}/`)
+  const b = await open(t, `ws://127.0.0.1:${server.port}/`)
+  t.is(server.wsServer.connections.length, 2)
+  for (const [send, expected] of [
+    [() => server.wsServer.broadcast('all'), 'text:all'],
+    [() => server.wsServer.broadcast(Buffer.from('ff', 'hex')), 'binary:ff'],
+    [() => server.wsServer.broadcastUTF(42), 'text:42'],
+    [() => server.wsServer.broadcastBytes(Buffer.from('0001', 'hex')), 'binary:0001'],
+  ] as Array<[() => void, string]>) {
+    const got = Promise.all([nextMessage(a), nextMessage(b)])
+    send()
+    for (const m of await got) t.is(m.isBinary ? `binary:${m.data.toString('hex')}` : `text:${m.data}`, expected)
+  }
+  const serverCloses: number[] = []
+  server.wsServer.on('close', (connection, code) => {
+    t.false(server.wsServer.connections.includes(connection))
+    serverCloses.push(code)
+  })
+  const closes = Promise.all([closed(a), closed(b)])
+  server.wsServer.shutDown()
+  t.deepEqual((await closes).map(([code]) => code), [1000, 1000])
+  for (let i = 0; i < 100 && serverCloses.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.is(server.wsServer.connections.length, 0)
+  t.deepEqual(serverCloses, [1000, 1000])
+})

@@ -15,8 +15,9 @@ const httpServer = http.createServer((req, res) => {
   }
 })
 
-// autoAcceptConnections stays false (the default): every request is inspected below.
-const wsServer = new WebSocketServer({ httpServer })
+// autoAcceptConnections stays false (the default): every request is inspected below. No proxy sits in front
+// of this demo, so X-Forwarded-For would only be a client's claim: ignore it.
+const wsServer = new WebSocketServer({ httpServer, ignoreXForwardedFor: true })
 const chat = new Set<connection>()
 const log = (...parts: unknown[]): void => console.log(new Date().toISOString(), ...parts)
 
