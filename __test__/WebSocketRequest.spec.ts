@@ -5,7 +5,14 @@ import type { Socket } from 'node:net'
 import test from 'ava'
 import { WebSocketRequest, type HandshakeError } from '../ts/WebSocketRequest.js'
 import type { IServerConfig } from '../ts/WebSocketServer.js'
-import { SAMPLE_ACCEPT, handshake, headersComplete, maskedFrame, nextEvent, rawExchange } from './helpers/server-harness.js'
+import {
+  SAMPLE_ACCEPT,
+  handshake,
+  headersComplete,
+  maskedFrame,
+  nextEvent,
+  rawExchange,
+} from './helpers/server-harness.js'
 
 async function upgradeServer(
   t: { teardown(fn: () => void | Promise<void>): void },
@@ -26,7 +33,7 @@ async function upgradeServer(
 
 const config = { keepalive: false } as unknown as IServerConfig
 
-test('standalone: readHandshake + accept(…, head) completes the handshake and delivers the pipelined frame', async (t) => {
+test('standalone: readHandshake + accept() completes the handshake and delivers the pipelined frame', async (t) => {
   let message: Promise<unknown[]> | undefined
   const port = await upgradeServer(t, (req, socket, head) => {
     const request = new WebSocketRequest(socket, req, config, head)
@@ -39,7 +46,8 @@ test('standalone: readHandshake + accept(…, head) completes the handshake and 
   const res = await rawExchange(t, port, payload, headersComplete)
   t.is(
     res.text,
-    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n\r\n`,
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n\r\n`,
   )
   const [m] = (await (message as Promise<unknown[]>)) as [{ type: string; binaryData: Buffer }]
   t.is(m.type, 'binary')
@@ -66,7 +74,7 @@ test('standalone: readHandshake throws HandshakeError with httpCode (and headers
   t.is(errors[1]?.headers, undefined)
 })
 
-test('standalone: cookies and extensions are not parsed unless the config asks (WebSocket-Node semantics)', async (t) => {
+test('standalone: cookies and extensions are parsed only when the config asks (as WebSocket-Node)', async (t) => {
   const seen: WebSocketRequest[] = []
   const port = await upgradeServer(t, (req, socket) => {
     const request = new WebSocketRequest(socket, req, config)

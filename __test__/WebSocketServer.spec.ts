@@ -14,7 +14,9 @@ import {
   startServer,
 } from './helpers/server-harness.js'
 
-const SWITCHING = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n`
+const SWITCHING =
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n`
 
 test('101: exact bytes and header order, Origin echoed for v13', async (t) => {
   const { wsServer, port } = await startServer(t)

@@ -150,9 +150,9 @@ export class WebSocketRequest extends EventEmitter {
     this.webSocketVersion = version
     if (!version) throw handshakeError('Client must provide a value for Sec-WebSocket-Version.')
     if (version !== 8 && version !== 13) {
-      throw handshakeError(`Unsupported websocket client version: ${version}Only versions 8 and 13 are supported.`, 426, {
-        'Sec-WebSocket-Version': '13, 8',
-      })
+      // The original's message, missing space included; the header lists both versions (RFC 6455 §4.4).
+      const message = `Unsupported websocket client version: ${version}Only versions 8 and 13 are supported.`
+      throw handshakeError(message, 426, { 'Sec-WebSocket-Version': '13, 8' })
     }
     if (this.httpRequest.method !== 'GET') throw handshakeError('Invalid HTTP method: the handshake must use GET.')
     if (!upgradesToWebSocket(headers.upgrade)) throw handshakeError('Invalid Upgrade header: expected "websocket".')
@@ -209,9 +209,15 @@ export class WebSocketRequest extends EventEmitter {
    *   `reject(403)` yourself remains the way to refuse foreign pages (CSWSH).
    * - `cookies` become `Set-Cookie` lines, validated with WebSocket-Node's rules and messages (reject(500), throw).
    */
-  accept(acceptedProtocol?: string | null, allowedOrigin?: string | null, cookies?: ICookie[] | null): WebSocketConnection {
+  accept(
+    acceptedProtocol?: string | null,
+    allowedOrigin?: string | null,
+    cookies?: ICookie[] | null,
+  ): WebSocketConnection {
     this._verifyResolution()
-    let response = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(String(this.key))}\r\n`
+    let response =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Accept: ${computeAcceptKey(String(this.key))}\r\n`
     let protocol: string | null | undefined = acceptedProtocol
     try {
       if (acceptedProtocol) {

@@ -25,7 +25,7 @@ export interface IStringified {
 export interface IServerConfig extends ConnectionConfig {
   /** Required: the http/https server(s) whose `'upgrade'` events to handle. */
   httpServer: HttpServer | HttpsServer | Array<HttpServer | HttpsServer>
-  /** Largest frame payload accepted; checked from the header, before buffering. Larger → 1009. @default 0x10000 (64 KiB) */
+  /** Largest frame payload accepted, checked from the header before buffering. Larger → 1009. @default 0x10000 */
   maxReceivedFrameSize?: number
   /** Largest (fragmented) message accepted. Larger → 1009. @default 0x100000 (1 MiB) */
   maxReceivedMessageSize?: number
@@ -61,7 +61,7 @@ export interface IServerConfig extends ConnectionConfig {
   parseExtensions?: boolean
   /** `socket.setNoDelay(true)`. @default true */
   disableNagleAlgorithm?: boolean
-  /** Milliseconds to wait for the peer's close frame; also how long a refused handshake's socket may linger. @default 5000 */
+  /** Milliseconds to wait for the peer's close frame; also how long a refused handshake may linger. @default 5000 */
   closeTimeout?: number
   /**
    * ferrosocket addition: milliseconds a request may stay neither accepted nor rejected before it is refused with
@@ -72,8 +72,13 @@ export interface IServerConfig extends ConnectionConfig {
 }
 
 /** The options `mount` gives a default to. */
-type DefaultedOption = Exclude<keyof IServerConfig, 'httpServer' | keyof ConnectionConfig> | keyof ServerDefaultsOfConnection
-type ServerDefaultsOfConnection = Omit<ConnectionConfig, 'maxReceivedFragments' | 'maxPendingPongs' | 'maxOutputBufferSize'>
+type DefaultedOption =
+  | Exclude<keyof IServerConfig, 'httpServer' | keyof ConnectionConfig>
+  | keyof ServerDefaultsOfConnection
+type ServerDefaultsOfConnection = Omit<
+  ConnectionConfig,
+  'maxReceivedFragments' | 'maxPendingPongs' | 'maxOutputBufferSize'
+>
 
 /** The effective configuration after `mount`: defaults applied, `httpServer` always an array. */
 export type ResolvedServerConfig = Omit<IServerConfig, 'httpServer'> &

@@ -39,7 +39,13 @@ export {
 export { WebSocketRouterRequest } from './WebSocketRouterRequest.js'
 
 export type { Backend } from './codec/types.js'
-export type { IMessage, IMessage as Message, Extension, Extension as IExtension, SendCallback } from './WebSocketConnection.js'
+export type {
+  IMessage,
+  IMessage as Message,
+  Extension,
+  Extension as IExtension,
+  SendCallback,
+} from './WebSocketConnection.js'
 /** A text message (`@types/websocket` name). */
 export type IUtf8Message = Extract<IMessage, { type: 'utf8' }>
 /** A binary message (`@types/websocket` name). */

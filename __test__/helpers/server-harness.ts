@@ -97,7 +97,8 @@ export function rawExchange(
       if (done) return
       done = true
       socket.destroy()
-      reject(new Error(`no complete response within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`))
+      const got = JSON.stringify(Buffer.concat(chunks).toString('latin1'))
+      reject(new Error(`no complete response within ${timeoutMs} ms; got ${got}`))
     }, timeoutMs)
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk)
@@ -127,16 +128,21 @@ export function nextEvent<T extends unknown[]>(
   })
 }
 
-/** Builds a masked client frame (hex in, bytes out), mask key 0x01020304. */
+/** Builds a masked client frame with mask key 01020304 (a client's frame as RFC 6455 §5.3 requires). */
 export function maskedFrame(firstByte: number, payload: Buffer): Buffer {
   const mask = Buffer.from([1, 2, 3, 4])
   const len = payload.length
-  const header =
-    len < 126
-      ? Buffer.from([firstByte, 0x80 | len])
-      : len < 0x10000
-        ? Buffer.from([firstByte, 0x80 | 126, len >> 8, len & 0xff])
-        : Buffer.concat([Buffer.from([firstByte, 0x80 | 127, 0, 0, 0, 0]), Buffer.from([len >>> 24, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff])])
+  let header: Buffer
+  if (len < 126) {
+    header = Buffer.from([firstByte, 0x80 | len])
+  } else if (len < 0x10000) {
+    header = Buffer.from([firstByte, 0x80 | 126, len >> 8, len & 0xff])
+  } else {
+    header = Buffer.alloc(10)
+    header[0] = firstByte
+    header[1] = 0x80 | 127
+    header.writeUInt32BE(len, 6)
+  }
   const body = Buffer.alloc(len)
   for (let i = 0; i < len; i++) body[i] = (payload[i] as number) ^ (mask[i & 3] as number)
   return Buffer.concat([header, mask, body])

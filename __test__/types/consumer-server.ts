@@ -58,7 +58,9 @@ wsServer.on('request', (req: request) => {
 })
 
 wsServer.on('connect', (c: connection) => c.sendUTF(String(c.protocol)))
-wsServer.on('close', (c: connection, reason: number, description: string) => console.log(c.closeReasonCode, reason, description))
+wsServer.on('close', (c: connection, reason: number, description: string) => {
+  console.log(c.closeReasonCode, reason, description)
+})
 wsServer.on('upgradeError', (error: Error) => console.error(error.message))
 
 const stringified: IStringified = { toString: () => 'hi' }

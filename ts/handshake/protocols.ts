@@ -21,7 +21,7 @@ export function firstNonTokenChar(value: string): string | undefined {
 export interface ProtocolOffer {
   /** Lower-cased, in the client's order, items not trimmed (WebSocket-Node's exact shape). */
   requested: string[]
-  /** Lower-cased name → the client's spelling, for echoing in the 101 response. Null prototype: `__proto__` is data. */
+  /** Lower-cased name → the client's spelling, echoed in the 101. Null prototype: `__proto__` is data. */
   fullCase: { [lowerCased: string]: string }
 }
 
