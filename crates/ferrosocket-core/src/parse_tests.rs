@@ -397,3 +397,69 @@ fn any_split_gives_the_same_messages() {
         assert_eq!(reassemble(&bad[..k], &[cut], &SERVER), Err(12.0), "cut {cut}");
     }
 }
+
+/// Hostile input: random (header-biased) bytes, limits, states and `out` sizes never panic, never
+/// report more frames than fit, and every descriptor and state slot stays inside `buf`.
+#[test]
+fn random_input_keeps_every_invariant() {
+    const PICK: [u8; 20] = [
+        0x00, 0x01, 0x02, 0x08, 0x09, 0x0a, 0x80, 0x81, 0x82, 0x88, 0x89, 0x8a, 0xc1, 0x7e, 0x7f,
+        0xfe, 0xff, 0x7d, 0xce, 0x03,
+    ];
+    let mut rng = XorShift::new(4242);
+    for _ in 0..200_000 {
+        let len = (rng.next() % 48) as usize;
+        let mut buf: Vec<u8> = (0..len)
+            .map(|_| {
+                let r = rng.next();
+                if r.is_multiple_of(3) {
+                    r as u8
+                } else {
+                    PICK[(r >> 8) as usize % PICK.len()]
+                }
+            })
+            .collect();
+        let limits = ParseLimits {
+            flags: (rng.next() % 4) as u32,
+            max_frame_size: if rng.next() & 1 == 0 {
+                f64::INFINITY
+            } else {
+                (rng.next() % 130) as f64
+            },
+            max_message_size: if rng.next() & 1 == 0 {
+                f64::INFINITY
+            } else {
+                (rng.next() % 200) as f64
+            },
+            max_fragments: (rng.next() % 4) as f64,
+        };
+        let mut state = [0.0; STATE_SLOTS];
+        if rng.next() & 1 == 0 {
+            state[S_MESSAGE_OPCODE] = [1.0, 2.0, 65.0][(rng.next() % 3) as usize];
+            state[S_MESSAGE_BYTES] = (rng.next() % 64) as f64;
+            state[S_FRAGMENTS] = (1 + rng.next() % 3) as f64;
+            state[S_UTF8] = [0.0, f64::from(0x01ce_0000u32), -1.0, 0.5][(rng.next() % 4) as usize];
+        }
+        let start = if len == 0 { 0 } else { (rng.next() as usize) % (len + 1) };
+        let mut out = vec![0.0; (rng.next() % 20) as usize];
+        let n = parse_frames(&mut buf, start, len, &limits, &mut state, &mut out);
+        assert!(n <= out.len() / FRAME_STRIDE);
+        let consumed = state[S_CONSUMED];
+        assert!(consumed >= start as f64 && consumed <= len as f64);
+        let mut prev_end = start as f64;
+        for d in out[..n * FRAME_STRIDE].chunks(FRAME_STRIDE) {
+            assert!(d[D_PAYLOAD_OFFSET] >= prev_end + 2.0);
+            prev_end = d[D_PAYLOAD_OFFSET] + d[D_PAYLOAD_LENGTH];
+            assert!(prev_end <= consumed);
+        }
+        if state[S_PENDING] == 1.0 {
+            let d = &out[n * FRAME_STRIDE..(n + 1) * FRAME_STRIDE];
+            assert_eq!(d[D_PAYLOAD_OFFSET], consumed);
+            assert_eq!(d[D_PAYLOAD_OFFSET] + d[D_PAYLOAD_LENGTH], len as f64 + state[S_NEED]);
+        } else if state[S_ERROR] == 0.0 && consumed < len as f64 {
+            assert!((2.0..=14.0).contains(&state[S_NEED]));
+        } else {
+            assert_eq!(state[S_NEED], 0.0);
+        }
+    }
+}
