@@ -239,3 +239,23 @@ test('after a refusal a client that keeps its side open is cut off after closeTi
   await closed
   t.pass()
 })
+
+test('2,000 junk headers push Sec-WebSocket-Key past maxHeadersCount → 400 + upgradeError, never a throw', async (t) => {
+  // ws CVE-2024-37890: the key silently dropped by Node's header limit crashed the server.
+  const { wsServer, port } = await startServer(t, {}, { maxHeaderSize: 64 * 1024 })
+  const errors: Error[] = []
+  wsServer.on('upgradeError', (e) => errors.push(e))
+  let junk = ''
+  for (let i = 0; i < 2000; i++) junk += `X-Junk-${i}: ${i}\r\n`
+  const request =
+    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    junk +
+    `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`
+  const res = await rawExchange(t, port, request)
+  t.is(
+    res.text,
+    'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n' +
+      'X-WebSocket-Reject-Reason: Client must provide a value for Sec-WebSocket-Key.\r\n\r\n',
+  )
+  t.is(errors.length, 1)
+})
