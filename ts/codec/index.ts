@@ -22,17 +22,33 @@ import {
   checkUtf8Stream,
 } from './validate.js'
 
-/**
- * Sizes (bytes) from which the native backend is called; below them the twin runs. Measured with
- * `scripts`-free micro-loops in this repo (see the report in the commit that set them); `Infinity` = the
- * twin always wins (it already uses simdutf through `buffer.isUtf8` for UTF-8).
+/*
+ * Sizes (bytes) from which the native backend is called; below them the twin runs. Measured on the 2-core dev VM
+ * (Node 20.20, shared with other jobs, so ±30% noise) with `__test__/helpers/codec-thresholds.ts`: raw calls
+ * without validation, ns per call, median of 5 runs of ≥ 20 ms. ts / native:
+ *   unmask          16 B: 21 / 29    24 B: 27 / 30    32 B: 43 / 29    128 B: 54 / 28   1 KiB: 142 / 32
+ *   mask (offset 6) 64 B: 91 / 116   128 B: 90 / 114  192 B: 128 / 80  256 B: 173 / 97  1 KiB: 494 / 168
+ *   isValidUtf8     ASCII 1 KiB: 64 / 42, 64 KiB: 796 / 626;  mixed 1 KiB: 62 / 71, 64 KiB: 1625 / 2919
+ *   utf8Stream      mixed 512 B: 79 / 96, 1 KiB: 50 / 111, 64 KiB: 3202 / 5869
+ *   parseFrames     one masked binary frame 512 B: 109–157 / 160–165, 1 KiB: 161–187 / 137–242, 2 KiB: 484 / 180;
+ *                   text 1 KiB: 423–437 / 211–422, 2 KiB: 340 / 191 (a native call with 9 arguments costs ~130 ns)
+ *   encodeMessage   masked 512 B: 164–197 / 193–238, 1 KiB: 199–379 / 196–314, 2 KiB: 594 / 253
+ *   encodeHeader    13–23 / 62–153 at every length
+ * UTF-8 stays in TypeScript at every size: `buffer.isUtf8` (simdutf, AVX-512 here) beats the addon's simdutf8 on
+ * multibyte text by ~2× and loses on pure ASCII by ≤ 1.5×; inside `parseFrames` the native path validates anyway.
  */
-const MASK_NATIVE_MIN = 256
-const UNMASK_NATIVE_MIN = 256
+/** unmask: native from 32 B (ws uses the same cut for bufferutil). */
+const UNMASK_NATIVE_MIN = 32
+/** mask: native from 128 B (the addon's 5-argument call costs ~110 ns; the twin's unrolled loop wins below). */
+const MASK_NATIVE_MIN = 128
+/** isValidUtf8: never native (see above). */
 const UTF8_NATIVE_MIN = Infinity
+/** utf8Stream: never native (see above). */
 const UTF8_STREAM_NATIVE_MIN = Infinity
-const PARSE_NATIVE_MIN = 0
-const ENCODE_MESSAGE_NATIVE_MIN = 256
+/** parseFrames: native for chunks (end - start) from 1 KiB. */
+const PARSE_NATIVE_MIN = 1024
+/** encodeMessage: native for payloads from 1 KiB. */
+const ENCODE_MESSAGE_NATIVE_MIN = 1024
 
 const {
   mask: twinMask,
