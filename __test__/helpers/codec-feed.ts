@@ -18,7 +18,7 @@ import {
   type Codec,
   type ParseOptions,
 } from '../../ts/codec/types.js'
-import { Prng, frame, randomUtf8, toHex } from './codec-util.js'
+import { Prng, frame, hex, randomUtf8, toHex } from './codec-util.js'
 
 export interface FeedResult {
   /** Delivered frames: first header byte | mask bit << 8, then the unmasked payload in hex. */
@@ -166,14 +166,26 @@ export function randomStream(rng: Prng, masked: boolean, corrupt: boolean): Buff
     const ok = Buffer.from(reason.toString('utf8'), 'utf8')
     frames.push(frame(0x88, Buffer.concat([Buffer.from([0x03, 0xe8]), ok]), key()))
   }
+  if (corrupt && rng.int(4) === 0) {
+    // A close frame with a payload the rules refuse: 1 byte, a reserved code, or a reason that is not UTF-8.
+    const bad = rng.pick([hex('03'), hex('03ed'), hex('0000'), hex('03e8c0af'), hex('1388')])
+    frames.splice(rng.int(frames.length + 1), 0, frame(0x88, bad, key()))
+  }
+  const starts: number[] = []
+  let at = 0
+  for (const f of frames) {
+    starts.push(at)
+    at += f.length
+  }
   const all = Buffer.concat(frames)
   if (corrupt && all.length > 0) {
-    // Flip bits in one random byte: a header byte (most rules) or payload byte (UTF-8, close codes).
-    const at = rng.int(all.length)
-    all[at] = all[at]! ^ (1 << rng.int(8))
     if (rng.int(2) === 0) {
-      const at2 = rng.int(all.length)
-      all[at2] = rng.u32() & 0xff
+      // Flip one bit of a header's first two bytes: FIN, RSV, opcode, mask bit or length.
+      const h = rng.pick(starts) + rng.int(2)
+      all[h] = all[h]! ^ (1 << rng.int(8))
+    } else {
+      // Overwrite a random byte: usually payload (UTF-8, close codes), sometimes a header.
+      all[rng.int(all.length)] = rng.u32() & 0xff
     }
   }
   return all
