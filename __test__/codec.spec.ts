@@ -1,7 +1,7 @@
 // Known-answer tests of the codec contract (ts/codec/types.ts) through `codec`, so they run on whichever backend
 // FERROSOCKET_BACKEND selects. Frames are hex literals.
 import test from 'ava'
-import { backend, codec } from '../ts/codec/index.js'
+import { backend, closeCodeOf, codec, errorName, protocolError, ProtocolError } from '../ts/codec/index.js'
 import { ERROR_TABLE, ErrorCode, PARSE_ALLOW_RSV1, STATE_SLOTS, S_MESSAGE_OPCODE, S_UTF8 } from '../ts/codec/types.js'
 import { CLIENT, SERVER, frame, hex, naiveMask, parse, Prng, toHex } from './helpers/codec-util.js'
 
@@ -223,6 +223,37 @@ test('parseFrames: every error with its code, string code and close code', (t) =
     t.is(r.pending, 0, name)
     t.deepEqual(ERROR_TABLE[code], want[code], name)
   }
+})
+
+test('error table: every ErrorCode has its stable string code and close code; protocolError carries both', (t) => {
+  const want: Array<[keyof typeof ErrorCode, string, number]> = [
+    ['None', 'FERROSOCKET_ERR_NONE', 1000],
+    ['ReservedBitsSet', 'FERROSOCKET_ERR_RESERVED_BITS', 1002],
+    ['ReservedOpcode', 'FERROSOCKET_ERR_RESERVED_OPCODE', 1002],
+    ['ControlFrameTooBig', 'FERROSOCKET_ERR_CONTROL_FRAME_TOO_BIG', 1002],
+    ['FragmentedControlFrame', 'FERROSOCKET_ERR_FRAGMENTED_CONTROL_FRAME', 1002],
+    ['UnmaskedClientFrame', 'FERROSOCKET_ERR_UNMASKED_CLIENT_FRAME', 1002],
+    ['MaskedServerFrame', 'FERROSOCKET_ERR_MASKED_SERVER_FRAME', 1002],
+    ['InvalidLength', 'FERROSOCKET_ERR_INVALID_LENGTH', 1002],
+    ['FrameTooBig', 'FERROSOCKET_ERR_FRAME_TOO_BIG', 1009],
+    ['MessageTooBig', 'FERROSOCKET_ERR_MESSAGE_TOO_BIG', 1009],
+    ['UnexpectedContinuation', 'FERROSOCKET_ERR_UNEXPECTED_CONTINUATION', 1002],
+    ['ExpectedContinuation', 'FERROSOCKET_ERR_EXPECTED_CONTINUATION', 1002],
+    ['InvalidUtf8', 'FERROSOCKET_ERR_INVALID_UTF8', 1007],
+    ['InvalidCloseCode', 'FERROSOCKET_ERR_INVALID_CLOSE_CODE', 1002],
+    ['InvalidClosePayload', 'FERROSOCKET_ERR_INVALID_CLOSE_PAYLOAD', 1002],
+    ['TooManyFragments', 'FERROSOCKET_ERR_TOO_MANY_FRAGMENTS', 1008],
+    ['UnsupportedLength', 'FERROSOCKET_ERR_UNSUPPORTED_LENGTH', 1009],
+  ]
+  t.is(ERROR_TABLE.length, want.length)
+  want.forEach(([name, str, close], i) => {
+    t.is<number>(ErrorCode[name], i)
+    t.is(errorName(i), str)
+    t.is(closeCodeOf(i), close)
+    const err = protocolError(ErrorCode[name])
+    t.true(err instanceof ProtocolError)
+    t.like(err, { code: str, closeCode: close, errorCode: i })
+  })
 })
 
 test('parseFrames: sequencing errors and too many fragments', (t) => {
