@@ -247,7 +247,7 @@ test('error table: every ErrorCode has its stable string code and close code; pr
   ]
   t.is(ERROR_TABLE.length, want.length)
   want.forEach(([name, str, close], i) => {
-    t.is<number>(ErrorCode[name], i)
+    t.is(ErrorCode[name] as number, i)
     t.is(errorName(i), str)
     t.is(closeCodeOf(i), close)
     const err = protocolError(ErrorCode[name])
