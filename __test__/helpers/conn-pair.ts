@@ -156,18 +156,27 @@ export async function connPair(
   config: ConnectionConfig = {},
   options: { listen?: boolean } = {},
 ): Promise<Pair> {
-  const server = net.createServer()
+  // Half-open allowed on both ends, as on http servers' sockets: each side decides when to end.
+  const server = net.createServer({ allowHalfOpen: true })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const port = (server.address() as net.AddressInfo).port
   const accepted = once(server, 'connection') as Promise<[net.Socket]>
-  const client = net.connect(port, '127.0.0.1')
+  const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
   await once(client, 'connect')
   const [serverSocket] = await accepted
   const ours = role === 'server' ? serverSocket : client
   const peer = role === 'server' ? client : serverSocket
   peer.on('error', () => {})
-  const conn = new WebSocketConnection(ours, [], undefined, role === 'client', { ...SERVER_DEFAULTS, ...config })
+  let conn: WebSocketConnection | undefined
+  t.teardown(() => {
+    conn?.removeAllListeners()
+    conn?.on('error', () => {})
+    ours.destroy()
+    peer.destroy()
+    server.close()
+  })
+  conn = new WebSocketConnection(ours, [], undefined, role === 'client', { ...SERVER_DEFAULTS, ...config })
   let closeEvent: CloseEvent | null = null
   const closeWaiters: Array<(e: CloseEvent) => void> = []
   conn.on('close', (code: number, description: string) => {
@@ -185,13 +194,6 @@ export async function connPair(
   const peerEnd = new Promise<void>((resolve) => {
     peer.once('end', resolve)
     peer.once('close', () => resolve())
-  })
-  t.teardown(() => {
-    conn.removeAllListeners()
-    conn.on('error', () => {})
-    ours.destroy()
-    peer.destroy()
-    server.close()
   })
   const frames = (): WireFrame[] => decodeFrames(received).frames
   return {
