@@ -185,4 +185,4 @@ export function nativeLoadErrors(): readonly LoadError[] {
   return nativeLoad === null ? [] : nativeLoad.errors
 }
 
-export { closeCodeOf, errorName, protocolError, ProtocolError } from './twin/error.js'
+export { closeCodeOf, errorName } from './twin/error.js'

@@ -1,6 +1,7 @@
 /**
  * Protocol errors of the codec (mirror of `ferrosocket-core/src/error.rs`): the numeric `ErrorCode` shared with
- * Rust, its stable string code and the close code the connection must send (RFC 6455 §7.4.1).
+ * Rust, its stable string code and the close code the connection must send (RFC 6455 §7.4.1). The Error objects
+ * users see are built by the library's one factory, `protocolError` in `ts/errors.ts`.
  */
 import { ERROR_TABLE, ErrorCode } from '../types.js'
 
@@ -16,27 +17,4 @@ export function errorName(code: number): string {
 export function closeCodeOf(code: number): number {
   const entry = ERROR_TABLE[code]
   return entry === undefined ? 1002 : entry[1]
-}
-
-/** An Error carrying a protocol `ErrorCode`, its stable string `code` and the `closeCode` to send. */
-export class ProtocolError extends Error {
-  /** Stable string code, e.g. `FERROSOCKET_ERR_INVALID_UTF8`. */
-  readonly code: string
-  /** Close code the endpoint must send (§7.4.1). */
-  readonly closeCode: number
-  /** Numeric `ErrorCode`, as returned by `parseFrames` in `S_ERROR`. */
-  readonly errorCode: ErrorCode
-
-  constructor(errorCode: ErrorCode, message: string) {
-    super(message)
-    this.name = 'ProtocolError'
-    this.errorCode = errorCode
-    this.code = errorName(errorCode)
-    this.closeCode = closeCodeOf(errorCode)
-  }
-}
-
-/** The one factory for protocol errors: `protocolError(ErrorCode.InvalidUtf8, 'Invalid UTF-8 in text frame')`. */
-export function protocolError(errorCode: ErrorCode, message?: string): ProtocolError {
-  return new ProtocolError(errorCode, message ?? errorName(errorCode))
 }
