@@ -71,6 +71,13 @@ test('FERROSOCKET_BACKEND=native: the addon, with the same sample results as the
   t.deepEqual(parseProbe(n).sample, parseProbe(ts).sample)
 })
 
+test('a relative FERROSOCKET_NATIVE_PATH is resolved against the working directory', async (t) => {
+  t.true(addonBuilt, `the addon must be built for this test (npm run build:native): ${addonPath}`)
+  const r = await probeRun({ FERROSOCKET_BACKEND: 'native', FERROSOCKET_NATIVE_PATH: `./ferrosocket.${platformArchABI()}.node` })
+  t.is(r.code, 0, r.stderr)
+  t.is(parseProbe(r).backend, 'native')
+})
+
 test('default mode picks the local build when it exists', async (t) => {
   const r = await probeRun({})
   t.is(r.code, 0, r.stderr)

@@ -10,6 +10,7 @@
  * No top-level await: `require(esm)` of the package must keep working.
  */
 import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createNativeCodec, type NativeAddon } from './native.js'
 import type { Codec } from './types.js'
@@ -95,7 +96,10 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeLoad {
   const candidates: Array<[specifier: string, label: string]> = []
   const explicit = env.FERROSOCKET_NATIVE_PATH
   if (explicit !== undefined && explicit !== '') {
-    candidates.push([explicit, explicit])
+    // Relative to the working directory, as a user typing the variable expects (require() alone would resolve it
+    // against this file).
+    const file = resolve(explicit)
+    candidates.push([file, file])
   } else {
     const abi = platformArchABI()
     if (abi === null) {
