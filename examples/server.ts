@@ -2,6 +2,7 @@
 // Run: npm start (PORT defaults to 8080). Every line it logs goes to stdout.
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { server as WebSocketServer, type connection, type request } from '../ts/index.js'
 
 const PORT = Number(process.env.PORT ?? 8080)
@@ -52,7 +53,10 @@ wsServer.on('request', (req: request) => {
   })
 })
 
-httpServer.listen(PORT, '127.0.0.1', () => log(`open http://127.0.0.1:${PORT}/ in a browser`))
+httpServer.listen(PORT, '127.0.0.1', () => {
+  const { port } = httpServer.address() as AddressInfo
+  log(`open http://127.0.0.1:${port}/ in a browser`)
+})
 
 process.on('SIGINT', () => {
   wsServer.shutDown()
