@@ -64,3 +64,6 @@ export class WebSocketRouterRequest extends EventEmitter {
     this.emit('requestRejected', this)
   }
 }
+
+/** `@types/websocket` name for the routed request a router handler receives. */
+export type IRouterRequest = WebSocketRouterRequest

@@ -10,6 +10,7 @@ import {
   type ICloseEvent,
   type IMessageEvent,
   type IRouterConfig,
+  type Message,
   type connection,
 } from '../../ts/index.js'
 import http from 'node:http'
@@ -36,7 +37,7 @@ export function echoClient(): void {
   client.on('connect', (conn: connection) => {
     conn.on('error', (error: Error) => console.log('Connection Error: ' + error.toString()))
     conn.on('close', (code: number, desc: string) => console.log('closed', code, desc))
-    conn.on('message', (message) => {
+    conn.on('message', (message: Message) => {
       if (message.type === 'utf8') console.log("Received: '" + message.utf8Data + "'")
       else if (message.type === 'binary') console.log(message.binaryData?.length)
     })
@@ -75,7 +76,7 @@ export function routed(httpServer: http.Server): void {
   router.attachServer(wsServer)
   router.mount('*', 'echo-protocol', (request) => {
     const conn: connection = request.accept(request.origin)
-    conn.on('message', (m) => {
+    conn.on('message', (m: WebSocket.Message) => {
       if (m.type === 'utf8' && m.utf8Data !== undefined) conn.sendUTF(m.utf8Data)
     })
   })
