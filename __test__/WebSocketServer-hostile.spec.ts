@@ -196,19 +196,20 @@ test('ECONNRESET while a refusal is being written does not crash the process', a
   const { wsServer, port } = await startServer(t)
   let rejected = 0
   wsServer.on('request', (r) => {
-    // Reset arrives while we write: give the RST a moment to land, then write the refusal twice over.
+    // The client resets right after the request is seen; the refusal is written into the dead socket.
     setTimeout(() => {
       r.reject(403, 'x'.repeat(2000))
       rejected++
     }, 50)
   })
   for (let i = 0; i < 5; i++) {
+    const seen = nextEvent(wsServer, 'request')
     const socket = await connectRaw(t, port)
     socket.write(handshake())
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await seen
     socket.resetAndDestroy()
   }
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  for (let i = 0; i < 150 && rejected < 5; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   t.is(rejected, 5)
 })
 
