@@ -16,6 +16,9 @@ use ferrosocket_core::{
 };
 use napi::sys::{napi_callback_info, napi_env, napi_value};
 
+/// Length of the `params` array of `parseFrames`.
+const PARAM_SLOTS: usize = 6;
+
 /// Largest integer a JS number holds exactly (2^53 - 1).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
@@ -81,22 +84,24 @@ unsafe fn utf8_stream(env: napi_env, info: napi_callback_info) -> JsResult {
     js_f64(env, r.map_or(-1.0, f64::from))
 }
 
-/// parseFrames(buf, start, end, flags, maxFrameSize, maxMessageSize, maxFragments, state, out)
-/// → number of complete frames.
+/// parseFrames(buf, params, state, out) → number of complete frames, where `params` is a
+/// Float64Array [start, end, flags, maxFrameSize, maxMessageSize, maxFragments]. One typed array
+/// instead of six numbers: each N-API argument read costs ~10 ns, and this is the per-chunk call.
 unsafe fn parse_frames(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_buf, a_start, a_end, a_flags, a_mfs, a_mms, a_mf, a_state, a_out] =
-        unsafe { args::<9>(env, info) }?;
+    let [a_buf, a_params, a_state, a_out] = unsafe { args::<4>(env, info) }?;
     let (b, b_len) = unsafe { bytes(env, a_buf, c"\"buf\" must be a Uint8Array") }?;
-    let start = unsafe { number(env, a_start, c"\"start\" must be a number") }?;
-    let end = unsafe { number(env, a_end, c"\"end\" must be a number") }?;
-    let flags = unsafe { uint32(env, a_flags, c"\"flags\" must be a number") }?;
-    let max_frame_size = unsafe { number(env, a_mfs, c"\"maxFrameSize\" must be a number") }?;
-    let max_message_size = unsafe { number(env, a_mms, c"\"maxMessageSize\" must be a number") }?;
-    let max_fragments = unsafe { number(env, a_mf, c"\"maxFragments\" must be a number") }?;
+    let (p, p_len) = unsafe { f64s(env, a_params, c"\"params\" must be a Float64Array") }?;
     let (s, s_len) = unsafe { f64s(env, a_state, c"\"state\" must be a Float64Array") }?;
     let (o, o_len) = unsafe { f64s(env, a_out, c"\"out\" must be a Float64Array") }?;
+    if p_len < PARAM_SLOTS {
+        return Err(throw_range(env, c"\"params\" must have at least 6 elements"));
+    }
+    // SAFETY: `p` points at >= 6 live f64s; copied out before any `&mut` slice exists.
+    let [start, end, flags, max_frame_size, max_message_size, max_fragments] =
+        unsafe { core::ptr::read_unaligned(p.cast::<[f64; PARAM_SLOTS]>()) };
     let end = index(env, end, b_len, c"\"end\" is out of range")?;
     let start = index(env, start, end, c"\"start\" is out of range")?;
+    let flags = index(env, flags, u32::MAX as usize, c"\"flags\" is out of range")? as u32;
     if s_len < STATE_SLOTS {
         return Err(throw_range(env, c"\"state\" must have at least 8 elements"));
     }

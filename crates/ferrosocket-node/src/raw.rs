@@ -53,7 +53,8 @@ pub unsafe fn args<const N: usize>(
     Ok(argv)
 }
 
-/// A typed array of the given N-API type: (data, element count). `data` is non-null and suitably
+/// A typed array of the given N-API type: (data, element count). `napi_get_typedarray_info` is the
+/// strict check (a Float64Array passed as bytes is a TypeError). `data` is non-null and suitably
 /// aligned even when the array is empty.
 unsafe fn typed<T>(
     env: napi_env,
@@ -95,12 +96,30 @@ pub unsafe fn bytes(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut u8
     unsafe { typed(env, v, sys::TypedarrayType::uint8_array, msg) }
 }
 
-/// A `Float64Array`.
+/// A `Float64Array`, read through `napi_get_buffer_info` (any ArrayBufferView: `validate.ts`
+/// checks the type in front of the addon). `napi_get_typedarray_info` costs ~20 ns more per
+/// Float64Array in Node 20, measured on parseFrames' three of them. Any bit pattern is a valid
+/// `f64`, so a view of another type cannot cause UB: the length is taken in whole `f64`s and a
+/// misaligned view is refused.
 ///
 /// # Safety
 /// Valid env/value of the running callback.
 pub unsafe fn f64s(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut f64, usize), Thrown> {
-    unsafe { typed(env, v, sys::TypedarrayType::float64_array, msg) }
+    let mut data = ptr::null_mut();
+    let mut len = 0usize;
+    // SAFETY: valid out-params.
+    let status = unsafe { sys::napi_get_buffer_info(env, v, &mut data, &mut len) };
+    if status != sys::Status::napi_ok {
+        return Err(throw_type(env, msg));
+    }
+    let n = len / 8;
+    if n == 0 || data.is_null() {
+        return Ok((ptr::NonNull::<f64>::dangling().as_ptr(), 0));
+    }
+    if !(data as usize).is_multiple_of(core::mem::align_of::<f64>()) {
+        return Err(throw_type(env, msg));
+    }
+    Ok((data.cast(), n))
 }
 
 /// A number.
