@@ -53,6 +53,7 @@ export interface WebSocketConnection {
   on(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
   on(event: 'pong', listener: (data: Buffer) => void): this
   on(event: 'drain' | 'pause' | 'resume', listener: () => void): this
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own catch-all signature
   on(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'message', listener: (data: IMessage) => void): this
   once(event: 'frame', listener: (frame: WebSocketFrame) => void): this
@@ -61,6 +62,7 @@ export interface WebSocketConnection {
   once(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
   once(event: 'pong', listener: (data: Buffer) => void): this
   once(event: 'drain' | 'pause' | 'resume', listener: () => void): this
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own catch-all signature
   once(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
@@ -425,6 +427,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       // Keep reading (and discarding) so the peer's FIN is seen; destroy at the latest after closeTimeout.
       this.socket.resume()
       this.setCloseTimer()
+      // The 'close' event is already out: this timer must not keep the process alive on its own.
+      this._closeTimer?.unref()
     } else {
       this.socket.destroy()
     }

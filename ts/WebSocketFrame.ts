@@ -32,7 +32,7 @@ export class WebSocketFrame {
   opcode = 0
   length = 0
   /** The payload; for close frames the reason bytes after the 2-byte code. */
-  binaryPayload: Buffer | null = null
+  binaryPayload: Buffer = Buffer.alloc(0)
   /** Close code of a close frame, -1 when none. */
   closeStatus = -1
   maskBytes: Buffer
@@ -192,7 +192,7 @@ export class WebSocketFrame {
   }
 
   toString(): string {
-    return `Opcode: ${this.opcode}, fin: ${this.fin}, length: ${this.length}, hasPayload: ${Boolean(this.binaryPayload)}, masked: ${this.mask}`
+    return `Opcode: ${this.opcode}, fin: ${this.fin}, length: ${this.length}, hasPayload: ${this.binaryPayload !== undefined && this.binaryPayload !== null && this.binaryPayload.length > 0}, masked: ${this.mask}`
   }
 
   private fail(reason: string): true {

@@ -71,8 +71,8 @@ const num = (v: unknown, fallback: number): number => (typeof v === 'number' && 
 /** Applies the defaults; throws WebSocket-Node's errors for non-numeric keepalive settings. */
 export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConnectionOptions {
   const maxMessageSize = num(config.maxReceivedMessageSize, 0x100000)
-  const keepalive = config.keepalive === true
-  const useNativeKeepalive = config.useNativeKeepalive === true
+  const keepalive = Boolean(config.keepalive)
+  const useNativeKeepalive = Boolean(config.useNativeKeepalive)
   const dropConnectionOnKeepaliveTimeout = config.dropConnectionOnKeepaliveTimeout !== false
   if (keepalive && !useNativeKeepalive) {
     if (typeof config.keepaliveInterval !== 'number') {
