@@ -8,7 +8,7 @@
  * Backend: FERROSOCKET_BACKEND; library: CONFORMANCE_IMPL (see impl.ts).
  */
 import type { WebSocketConnection } from '../ts/index.js'
-import { AUTOBAHN_LIMITS, lib } from './impl.js'
+import { AUTOBAHN_LIMITS, lib, runningOn } from './impl.js'
 
 const [base, agent] = process.argv.slice(2)
 if (!base || !agent) {
@@ -71,6 +71,7 @@ function session(path: string, echo: boolean): Promise<Outcome> {
 }
 
 const enc = encodeURIComponent
+console.log(`BACKEND ${runningOn}`)
 const count = await session('/getCaseCount', false)
 const n = Number(count.firstText)
 if (!Number.isInteger(n) || n < 0) {

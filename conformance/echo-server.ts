@@ -1,12 +1,12 @@
 /**
  * Autobahn testee for the server role (`wstest -m fuzzingclient` connects to it): accepts every request and
  * echoes text as text, binary as binary. Binds 127.0.0.1 on the given port (0 = any) and prints
- * `LISTENING <port>` once ready. Backend: FERROSOCKET_BACKEND; library: CONFORMANCE_IMPL (see impl.ts).
+ * `LISTENING <port> <backend>` once ready. Backend: FERROSOCKET_BACKEND; library: CONFORMANCE_IMPL (see impl.ts).
  * Usage: node --import @oxc-node/core/register conformance/echo-server.ts [port]
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { AUTOBAHN_LIMITS, implName, lib } from './impl.js'
+import { AUTOBAHN_LIMITS, lib, runningOn } from './impl.js'
 
 const port = Number(process.argv[2] ?? 0)
 const httpServer = http.createServer((_req, res) => {
@@ -31,7 +31,7 @@ wsServer.on('request', (request) => {
 
 httpServer.listen(port, '127.0.0.1', () => {
   const { port: bound } = httpServer.address() as AddressInfo
-  console.log(`LISTENING ${bound} ${implName}`)
+  console.log(`LISTENING ${bound} ${runningOn}`)
 })
 
 // Graceful exit on SIGTERM, so the harness can tell a crash (non-zero / signal) from a normal stop.

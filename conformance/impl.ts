@@ -15,6 +15,9 @@ export const implName = process.env.CONFORMANCE_IMPL === 'websocket' ? 'websocke
 export const lib: Lib =
   implName === 'websocket' ? (createRequire(import.meta.url)('websocket') as Lib) : await import('../ts/index.js')
 
+/** What the testee really runs on ('native' | 'ts' | 'websocket'); the harness checks it against what it asked for. */
+export const runningOn: string = implName === 'websocket' ? 'websocket' : lib.backend
+
 /**
  * Limits raised for Autobahn's 9.x cases: 9.1.6/9.2.6 send one 16 MiB message in one frame, 9.3.1/9.4.1 send
  * 4 MiB as 65,536 fragments of 64 bytes. WebSocket-Node's own Autobahn echo server uses 64 MiB for both sizes.
