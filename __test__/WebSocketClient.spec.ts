@@ -4,6 +4,7 @@ import net from 'node:net'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
+import type { WebSocketFrame } from '../ts/WebSocketFrame.js'
 import { buildRequestHeaders, hasToken, parseTargetUrl, validateResponse } from '../ts/client/handshake.js'
 import { acceptFor, rawServer, response101, type RawRequest } from './helpers/client-raw-server.js'
 import { connected, failed, nextEvent, outcome, type ConnectOutcome } from './helpers/client-events.js'
@@ -335,4 +336,65 @@ test('several connect() calls on one client run in parallel, each with its own k
   await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000))])
   t.deepEqual(results, ['connect', 'connect', 'connect'])
   t.is(new Set(server.requests.map((r) => r.key)).size, 3)
+})
+
+test('extraRequestOptions cannot override method, path, host or headers; a Host header replaces the computed one', async (t) => {
+  const server = await rawServer(t, (req, socket) => socket.write(response101(req)))
+  const c = new WebSocketClient()
+  const o = outcome(c)
+  c.connect(`ws://127.0.0.1:${server.port}/real?x=1`, null, null, { Host: 'virtual.example:99' }, {
+    method: 'POST',
+    path: '/evil',
+    hostname: '203.0.113.1',
+    headers: { 'X-From-Options': '1' },
+  })
+  connected(await o).drop(1000, '', true)
+  const req = server.requests[0]!
+  t.is(req.requestLine, 'GET /real?x=1 HTTP/1.1')
+  t.is(req.headers.host, 'virtual.example:99')
+  t.false('x-from-options' in req.headers)
+})
+
+test('the handshake nonce and the client never use Math.random (RFC 6455 §4.1/§5.3, security S14)', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  for (const file of ['../ts/WebSocketClient.ts', '../ts/client/handshake.ts', '../ts/W3CWebSocket.ts']) {
+    const src = await readFile(new URL(file, import.meta.url), 'utf8')
+    t.false(src.includes('Math.random'), file)
+  }
+})
+
+test('connection options in the client config reach the connection: keepalive drops a silent server', async (t) => {
+  const server = await rawServer(t, (req, socket) => socket.write(response101(req)))
+  const c = new WebSocketClient({ keepalive: true, keepaliveInterval: 100, keepaliveGracePeriod: 100 })
+  const o = outcome(c)
+  c.connect(server.url)
+  const connection = connected(await o)
+  const [code, description] = await nextEvent<[number, string]>(connection, 'close', 3000)
+  t.is(code, 1006)
+  t.is(description, 'Peer not responding.')
+})
+
+test('assembleFragments:false in the client config gives frame events, not messages', async (t) => {
+  const server = await rawServer(t, (req, socket) =>
+    socket.write(Buffer.concat([Buffer.from(response101(req)), Buffer.from('0103616263' + '800164', 'hex')])),
+  )
+  const c = new WebSocketClient({ assembleFragments: false })
+  const frames: Array<[number, boolean, string]> = []
+  let messages = 0
+  const done = new Promise<void>((resolve) =>
+    c.once('connect', (conn) => {
+      conn.on('message', () => messages++)
+      conn.on('frame', (f: WebSocketFrame) => {
+        frames.push([f.opcode, f.fin, f.binaryPayload.toString()])
+        if (frames.length === 2) resolve()
+      })
+    }),
+  )
+  c.connect(server.url)
+  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('no frames')), 3000))])
+  t.deepEqual(frames, [
+    [1, false, 'abc'],
+    [0, true, 'd'],
+  ])
+  t.is(messages, 0)
 })

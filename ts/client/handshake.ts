@@ -101,7 +101,10 @@ export function normalizeProtocols(protocols: unknown): string[] {
   return out
 }
 
-/** The 16-byte handshake nonce, base64. RFC 6455 §4.1 item 7 asks for randomness; the original used Math.random. */
+/**
+ * The 16-byte handshake nonce, base64, from the CSPRNG. RFC 6455 §4.1 item 7 asks for a random nonce; the original
+ * used a non-cryptographic PRNG.
+ */
 export function makeNonce(): string {
   return randomFillSync(Buffer.alloc(16)).toString('base64')
 }
