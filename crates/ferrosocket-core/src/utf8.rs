@@ -224,6 +224,44 @@ mod tests {
         }
     }
 
+    /// simdutf8 takes its SIMD path on long inputs: the carry/fail-fast verdict at the end of a
+    /// long buffer must still match std's, for every tail and every prefix length.
+    #[test]
+    fn long_buffers_end_the_same_as_std() {
+        let tails: [&[u8]; 12] = [
+            &[0xce],
+            &[0xe2, 0x82],
+            &[0xf0, 0x9f, 0x98],
+            &[0xe0, 0x80],
+            &[0xed, 0xa0],
+            &[0xf4, 0x90],
+            &[0xf5],
+            &[0xc0],
+            &[0xc1],
+            &[0x80],
+            &[0xf0, 0x9f, 0x98, 0x80],
+            &[0xff, 0x41],
+        ];
+        for prefix_len in [63, 64, 65, 127, 128, 200, 1000] {
+            for body in ["a", "é", "€", "😀"] {
+                let mut v = body.repeat(prefix_len).into_bytes();
+                v.truncate(prefix_len.max(1) / body.len() * body.len());
+                for tail in tails {
+                    let mut all = v.clone();
+                    all.extend_from_slice(tail);
+                    for fin in [false, true] {
+                        let want = naive_stream(&[], &all, fin).map(|c| encode_state(&c));
+                        assert_eq!(
+                            utf8_stream(0, &all, fin),
+                            want,
+                            "{prefix_len} {body} {tail:x?} {fin}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn impossible_carried_prefixes_fail_immediately() {
         for st in [
