@@ -237,3 +237,15 @@ test('constructor arguments: origin, headers and client config reach the handsha
   t.is(ws._client.config.maxReceivedFrameSize, 10)
   ws.close()
 })
+
+test('a frame that arrives with the 101 is dispatched after open, never before', async (t) => {
+  const server = await rawServer(t, (req, socket) =>
+    socket.write(Buffer.concat([Buffer.from(response101(req)), Buffer.from('8105' + '48656c6c6f', 'hex')])),
+  )
+  const ws = new W3CWebSocket(server.url)
+  const seen: string[] = []
+  ws.onopen = () => seen.push('open')
+  ws.onmessage = (e) => seen.push(`message:${String(e.data)}`)
+  for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10))
+  t.deepEqual(seen, ['open', 'message:Hello'])
+})
