@@ -2,7 +2,12 @@
 // constructor and quirks (on<type> handlers before listeners, arraybuffer-only binaryType, send throws unless OPEN).
 import net from 'node:net'
 import test from 'ava'
-import { W3CWebSocket, type WebSocketCloseEvent, type WebSocketEvent, WebSocketMessageEvent } from '../ts/W3CWebSocket.js'
+import {
+  W3CWebSocket,
+  type WebSocketCloseEvent,
+  type WebSocketEvent,
+  WebSocketMessageEvent,
+} from '../ts/W3CWebSocket.js'
 import { startWsPeer } from './helpers/client-peers.js'
 import { rawServer, response101 } from './helpers/client-raw-server.js'
 
@@ -109,7 +114,7 @@ test('an empty text message is delivered as "" (the original dropped it)', async
   await next(ws, 'close')
 })
 
-test('on<type> handlers run before addEventListener listeners; duplicates once; stopImmediatePropagation', async (t) => {
+test('on<type> handler runs before listeners; a duplicate listener runs once; stopImmediatePropagation', async (t) => {
   const { port } = await startWsPeer(t)
   const ws = new W3CWebSocket(`ws://127.0.0.1:${port}/`)
   const calls: string[] = []

@@ -181,7 +181,10 @@ test('wrong Sec-WebSocket-Accept → connectFailed with the original message', a
 })
 
 test('missing Sec-WebSocket-Accept → connectFailed', async (t) => {
-  const o = await handshakeWith(t, () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
+  const o = await handshakeWith(
+    t,
+    () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+  )
   t.is(failed(o).message, 'Expected Sec-WebSocket-Accept header from server')
 })
 
@@ -215,7 +218,7 @@ test('a protocol outside the requested list, or in another case → connectFaile
   t.is(failed(o2).message, 'Server did not respond with a requested protocol.')
 })
 
-test('protocols requested and the server selects none → connect with no protocol (browsers; original #92)', async (t) => {
+test('protocols requested, server selects none → connect without protocol (browsers; original #92)', async (t) => {
   const o = await handshakeWith(t, (req) => response101(req), ['chat'])
   const connection = connected(o)
   t.is(connection.protocol ?? undefined, undefined)
@@ -317,7 +320,7 @@ test('abort() before the response → no event at all, TCP closed', async (t) =>
   t.notThrows(() => c.abort())
 })
 
-test('several connect() calls on one client run in parallel, each with its own key (the original failed all but the last)', async (t) => {
+test('parallel connect() calls each succeed with their own key (original: all but the last failed)', async (t) => {
   const server = await rawServer(t, (req, socket) => setTimeout(() => socket.write(response101(req)), 20))
   const c = new WebSocketClient()
   const results: string[] = []
@@ -338,7 +341,7 @@ test('several connect() calls on one client run in parallel, each with its own k
   t.is(new Set(server.requests.map((r) => r.key)).size, 3)
 })
 
-test('extraRequestOptions cannot override method, path, host or headers; a Host header replaces the computed one', async (t) => {
+test('extraRequestOptions cannot override method/path/host/headers; a Host header wins', async (t) => {
   const server = await rawServer(t, (req, socket) => socket.write(response101(req)))
   const c = new WebSocketClient()
   const o = outcome(c)

@@ -4,7 +4,7 @@
  */
 import type { OutgoingHttpHeaders, RequestOptions } from 'node:http'
 import { WebSocketClient, type IClientConfig } from './WebSocketClient.js'
-import type { WebSocketConnection } from './WebSocketConnection.js'
+import type { IMessage, WebSocketConnection } from './WebSocketConnection.js'
 import {
   SimpleEventTarget,
   WebSocketCloseEvent,
@@ -25,13 +25,6 @@ const CONNECTING = 0
 const OPEN = 1
 const CLOSING = 2
 const CLOSED = 3
-
-/** A received message as the connection emits it. */
-interface ConnectionMessage {
-  type: string
-  utf8Data?: string
-  binaryData?: Buffer
-}
 
 /** WebSocket-Node's `ICloseEvent`. */
 export interface ICloseEvent {
@@ -170,7 +163,8 @@ export class W3CWebSocket extends SimpleEventTarget {
     if (this._readyState === CONNECTING) {
       this._readyState = CLOSING
       this._client.abort()
-      process.nextTick(() => this._onConnectFailed(new Error('WebSocket was closed before the connection was established')))
+      const error = new Error('WebSocket was closed before the connection was established')
+      process.nextTick(() => this._onConnectFailed(error))
       return
     }
     if (this._readyState !== OPEN || !this._connection) return
@@ -184,7 +178,7 @@ export class W3CWebSocket extends SimpleEventTarget {
     this._connection = connection
     this._readyState = OPEN
     this._protocol = connection.protocol ?? ''
-    connection.on('message', (message: ConnectionMessage) => this._onMessage(message))
+    connection.on('message', (message: IMessage) => this._onMessage(message))
     connection.on('error', (error: Error) => {
       this._error = error
     })
@@ -200,7 +194,7 @@ export class W3CWebSocket extends SimpleEventTarget {
     this.dispatchEvent(new WebSocketCloseEvent(1006, 'connection failed', false))
   }
 
-  private _onMessage(message: ConnectionMessage): void {
+  private _onMessage(message: IMessage): void {
     if (this._readyState !== OPEN && this._readyState !== CLOSING) return
     // The original tested `if (message.utf8Data)` and so dropped empty text messages.
     if (message.type === 'utf8') {

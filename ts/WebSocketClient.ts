@@ -155,7 +155,8 @@ export class WebSocketClient extends EventEmitter {
    * @param requestedProtocols one subprotocol or a list; the server must pick one of them or none
    * @param origin sent as `Origin` (v13) or `Sec-WebSocket-Origin` (v8)
    * @param headers extra request headers (`Host` replaces the computed one; handshake headers cannot be overridden)
-   * @param extraRequestOptions extra `http.request` options (e.g. `agent`); hostname/port/method/path/headers are forced
+   * @param extraRequestOptions extra `http.request` options (e.g. `agent`); hostname, port, method, path and
+   *   headers are always the library's
    */
   connect(
     requestUrl: RequestUrl,
