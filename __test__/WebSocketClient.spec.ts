@@ -401,3 +401,28 @@ test('assembleFragments:false in the client config gives frame events, not messa
   ])
   t.is(messages, 0)
 })
+
+test('failure messages match websocket@1.0.35 for the failures both libraries detect', async (t) => {
+  const { createRequire } = await import('node:module')
+  const Original = (createRequire(import.meta.url)('websocket') as { client: typeof WebSocketClient }).client
+  const chat = 'Sec-WebSocket-Protocol: chat'
+  const replies: Array<(req: RawRequest) => string> = [
+    (req) => response101(req, [chat], acceptFor('other')),
+    () => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${chat}\r\n\r\n`,
+    (req) => response101(req, [chat]).replace('Upgrade: websocket', 'Upgrade: h2c'),
+    (req) => response101(req, ['Sec-WebSocket-Protocol: other'], 'wrong too'),
+    () => 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nX-WebSocket-Reject-Reason: no\r\n\r\n',
+  ]
+  for (const reply of replies) {
+    const server = await rawServer(t, (req, socket) => socket.write(reply(req)))
+    const messages: string[] = []
+    for (const Client of [Original, WebSocketClient]) {
+      const c = new Client()
+      const o = outcome(c)
+      c.connect(server.url, ['chat'])
+      // The expected accept value depends on each client's random key.
+      messages.push(failed(await o).message.replace(/value of \S+$/, 'value of <key>'))
+    }
+    t.is(messages[1], messages[0])
+  }
+})

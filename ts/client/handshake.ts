@@ -182,6 +182,13 @@ export type HandshakeCheck = { ok: true; protocol: string | undefined } | { ok: 
  */
 export function validateResponse(headers: IncomingHttpHeaders, nonce: string, protocols: string[]): HandshakeCheck {
   const fail = (message: string): HandshakeCheck => ({ ok: false, message })
+  // Checked in the original's order (protocol, Connection, Upgrade, accept) so the same bad response gives the same
+  // message. §4.1 item 6: a protocol the client did not request fails; no header at all means the server chose
+  // none, which browsers accept (the original failed with 'Expected a Sec-WebSocket-Protocol header.', issue #92).
+  const chosen = headers['sec-websocket-protocol']
+  if (chosen !== undefined && !protocols.includes(chosen)) {
+    return fail('Server did not respond with a requested protocol.')
+  }
   // §4.1 item 3: a token list containing "upgrade"; the original demanded exactly `Upgrade` (issue #176).
   if (!hasToken(headers.connection, 'upgrade')) return fail('Expected a Connection: Upgrade header from the server')
   const upgrade = headers.upgrade
@@ -199,10 +206,5 @@ export function validateResponse(headers: IncomingHttpHeaders, nonce: string, pr
   if (ext !== undefined && ext.trim() !== '') {
     return fail(`Server indicated an extension that was not requested: ${ext}`)
   }
-  // §4.1 item 6: a protocol the client did not request fails; no header at all means the server chose none,
-  // which browsers accept (the original failed with 'Expected a Sec-WebSocket-Protocol header.', issue #92).
-  const chosen = headers['sec-websocket-protocol']
-  if (chosen === undefined) return { ok: true, protocol: undefined }
-  if (!protocols.includes(chosen)) return fail('Server did not respond with a requested protocol.')
   return { ok: true, protocol: chosen }
 }
