@@ -8,11 +8,12 @@ const VALID = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013,
 const hexCode = (c: number): string => c.toString(16).padStart(4, '0')
 
 for (const role of ROLES) {
-  test(`${role}: peer-initiated close with every valid code and a reason → event (code, reason), reply 1000`, async (t) => {
+  test(`${role}: peer close with every valid code and a reason → event (code, reason), reply 1000`, async (t) => {
     for (const code of VALID) {
       const p = await connPair(t, role)
       const reason = `r${code}`
-      p.send('88' + (2 + reason.length).toString(16).padStart(2, '0') + hexCode(code) + Buffer.from(reason).toString('hex'))
+      const len = (2 + reason.length).toString(16).padStart(2, '0')
+      p.send('88' + len + hexCode(code) + Buffer.from(reason).toString('hex'))
       const fs = await p.waitFrames((f) => f.length === 1)
       t.deepEqual(closeOf(fs[0]!), { code: 1000, reason: '' }, `reply to ${code}`)
       t.is(fs[0]!.masked, role === 'client')
@@ -148,7 +149,7 @@ for (const role of ROLES) {
     t.true(errors.every((c) => c === 'ECONNRESET' || c === 'EPIPE'))
   })
 
-  test(`${role}: a reset before the listeners are attached does not crash; the creator's close path reports 1006`, async (t) => {
+  test(`${role}: a reset before listeners are attached never throws; the creator's path gives 1006`, async (t) => {
     const p = await connPair(t, role, {}, { listen: false })
     p.peer.resetAndDestroy()
     await until(() => p.conn.socket.destroyed)
@@ -156,8 +157,13 @@ for (const role of ROLES) {
     t.deepEqual(await p.closed(), { code: 1006, description: 'TCP connection lost before handshake completed.' })
   })
 
-  test(`${role}: keepalive pings after the interval and drops a silent peer with 1006 'Peer not responding.'`, async (t) => {
-    const p = await connPair(t, role, { keepalive: true, keepaliveInterval: 100, dropConnectionOnKeepaliveTimeout: true, keepaliveGracePeriod: 100 })
+  test(`${role}: keepalive pings after the interval, drops a silent peer: 1006 'Peer not responding.'`, async (t) => {
+    const p = await connPair(t, role, {
+      keepalive: true,
+      keepaliveInterval: 100,
+      dropConnectionOnKeepaliveTimeout: true,
+      keepaliveGracePeriod: 100,
+    })
     const fs = await p.waitFrames((f) => f.length === 1)
     t.is(fs[0]!.opcode, 9)
     t.is(fs[0]!.payload.length, 0)
@@ -166,8 +172,13 @@ for (const role of ROLES) {
     t.is(p.frames().length, 1, 'no close frame')
   })
 
-  test(`${role}: keepalive timer is reset by incoming data, and a pong inside the grace period keeps the connection`, async (t) => {
-    const p = await connPair(t, role, { keepalive: true, keepaliveInterval: 300, dropConnectionOnKeepaliveTimeout: true, keepaliveGracePeriod: 300 })
+  test(`${role}: keepalive timer reset by incoming data; a pong in the grace period keeps it open`, async (t) => {
+    const p = await connPair(t, role, {
+      keepalive: true,
+      keepaliveInterval: 300,
+      dropConnectionOnKeepaliveTimeout: true,
+      keepaliveGracePeriod: 300,
+    })
     for (let i = 0; i < 12; i++) {
       p.send('8a00')
       await new Promise((r) => setTimeout(r, 50))
@@ -180,7 +191,11 @@ for (const role of ROLES) {
   })
 
   test(`${role}: keepalive without drop keeps pinging`, async (t) => {
-    const p = await connPair(t, role, { keepalive: true, keepaliveInterval: 60, dropConnectionOnKeepaliveTimeout: false })
+    const p = await connPair(t, role, {
+      keepalive: true,
+      keepaliveInterval: 60,
+      dropConnectionOnKeepaliveTimeout: false,
+    })
     await p.waitFrames((f) => f.length >= 3, 3000)
     t.true(p.conn.connected)
     t.true(p.frames().every((f) => f.opcode === 9))
@@ -192,7 +207,12 @@ test('keepalive settings must be numeric (WebSocket-Node errors)', async (t) => 
     message: 'keepaliveInterval must be specified and numeric if keepalive is true.',
   })
   await t.throwsAsync(
-    connPair(t, 'server', { keepalive: true, keepaliveInterval: 10, keepaliveGracePeriod: undefined, dropConnectionOnKeepaliveTimeout: true }),
+    connPair(t, 'server', {
+      keepalive: true,
+      keepaliveInterval: 10,
+      keepaliveGracePeriod: undefined,
+      dropConnectionOnKeepaliveTimeout: true,
+    }),
     { message: 'keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.' },
   )
 })

@@ -22,7 +22,15 @@ interface Outcome {
   wire: Array<[number, string]>
 }
 
-async function run(t: ExecutionContext, impl: 'original' | 'ours', hex: string, config: object, action?: string): Promise<Outcome> {
+type Conn = NodeJS.EventEmitter & Record<string, (...a: unknown[]) => void>
+
+async function run(
+  t: ExecutionContext,
+  impl: 'original' | 'ours',
+  hex: string,
+  config: object,
+  action?: string,
+): Promise<Outcome> {
   const server = net.createServer({ allowHalfOpen: true })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -38,8 +46,8 @@ async function run(t: ExecutionContext, impl: 'original' | 'ours', hex: string, 
   const cfg = { ...SERVER_DEFAULTS, keepalive: false, ...config }
   const conn =
     impl === 'original'
-      ? (new Original(socket, [], null, false, cfg) as NodeJS.EventEmitter & Record<string, (...a: unknown[]) => void>)
-      : (new WebSocketConnection(socket, [], undefined, false, cfg) as unknown as NodeJS.EventEmitter & Record<string, (...a: unknown[]) => void>)
+      ? (new Original(socket, [], null, false, cfg) as Conn)
+      : (new WebSocketConnection(socket, [], undefined, false, cfg) as unknown as Conn)
   conn.on('error', () => {})
   const messages: string[] = []
   conn.on('message', (m: { type: string; utf8Data?: string; binaryData?: Buffer }) =>
@@ -60,12 +68,18 @@ async function run(t: ExecutionContext, impl: 'original' | 'ours', hex: string, 
   return {
     messages,
     close,
-    wire: frames.map((f) => [f.opcode | (f.fin ? 0x80 : 0), f.opcode === 8 ? JSON.stringify(closeOf(f)) : String(f.payload.length)]),
+    wire: frames.map((f) => [
+      f.opcode | (f.fin ? 0x80 : 0),
+      f.opcode === 8 ? JSON.stringify(closeOf(f)) : String(f.payload.length),
+    ]),
   }
 }
 
 const SCENARIOS: Array<{ name: string; hex: string; config?: object; action?: string }> = [
-  { name: 'messages then close 1000 "bye"', hex: '8105' + '48656c6c6f' + '8203010203' + '0101' + '61' + '8001' + '62' + '880503e8627965' },
+  {
+    name: 'messages then close 1000 "bye"',
+    hex: '8105' + '48656c6c6f' + '8203010203' + '0101' + '61' + '8001' + '62' + '880503e8627965',
+  },
   { name: 'ping answered, then close 1001 without reason', hex: '890161' + '880203e9' },
   { name: 'RSV1', hex: 'c100' },
   { name: 'reserved opcode', hex: '8300' },
@@ -74,7 +88,11 @@ const SCENARIOS: Array<{ name: string; hex: string; config?: object; action?: st
   { name: 'unexpected continuation', hex: '8000' },
   { name: 'invalid UTF-8 single frame', hex: '8103cebaff' },
   { name: 'frame too big', hex: '827e03e9' + '00'.repeat(1001), config: { maxReceivedFrameSize: 1000 } },
-  { name: 'message too big', hex: '0206' + '00'.repeat(6) + '8006' + '00'.repeat(6), config: { maxReceivedMessageSize: 10 } },
+  {
+    name: 'message too big',
+    hex: '0206' + '00'.repeat(6) + '8006' + '00'.repeat(6),
+    config: { maxReceivedMessageSize: 10 },
+  },
   { name: 'local close(4001, custom) answered', hex: '', action: 'close' },
   { name: 'drop()', hex: '', action: 'drop' },
   { name: '40000-byte text fragmented, then peer close', hex: '880203e8', action: 'send40000' },

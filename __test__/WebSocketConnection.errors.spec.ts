@@ -13,13 +13,20 @@ interface Case {
   config?: ConnectionConfig
 }
 
+const RSV = 'Unsupported usage of rsv bits without negotiated extension.'
+
 const CASES: Case[] = [
-  { name: 'RSV1 without extension', hex: 'c105' + '48656c6c6f', code: 1002, reason: 'Unsupported usage of rsv bits without negotiated extension.' },
-  { name: 'RSV2', hex: 'a100', code: 1002, reason: 'Unsupported usage of rsv bits without negotiated extension.' },
-  { name: 'RSV3 on a ping', hex: '9900', code: 1002, reason: 'Unsupported usage of rsv bits without negotiated extension.' },
+  { name: 'RSV1 without extension', hex: 'c105' + '48656c6c6f', code: 1002, reason: RSV },
+  { name: 'RSV2', hex: 'a100', code: 1002, reason: RSV },
+  { name: 'RSV3 on a ping', hex: '9900', code: 1002, reason: RSV },
   { name: 'reserved opcode 0x3', hex: '8300', code: 1002, reason: 'Unrecognized Opcode: 0x3' },
   { name: 'reserved opcode 0xb', hex: '8b00', code: 1002, reason: 'Unrecognized Opcode: 0xb' },
-  { name: 'control frame > 125 bytes', hex: '897e007e' + '00'.repeat(126), code: 1002, reason: 'Illegal control frame longer than 125 bytes.' },
+  {
+    name: 'control frame > 125 bytes',
+    hex: '897e007e' + '00'.repeat(126),
+    code: 1002,
+    reason: 'Illegal control frame longer than 125 bytes.',
+  },
   { name: 'fragmented control frame', hex: '0900', code: 1002, reason: 'Control frames must not be fragmented.' },
   { name: 'continuation without a message', hex: '8000', code: 1002, reason: 'Unexpected Continuation Frame' },
   {
@@ -28,7 +35,12 @@ const CASES: Case[] = [
     code: 1002,
     reason: 'Illegal frame opcode 0x1 received in middle of fragmented message.',
   },
-  { name: '64-bit length with the top bit set', hex: '827f8000000000000000', code: 1002, reason: 'Unsupported 64-bit length frame received' },
+  {
+    name: '64-bit length with the top bit set',
+    hex: '827f8000000000000000',
+    code: 1002,
+    reason: 'Unsupported 64-bit length frame received',
+  },
   {
     name: '64-bit length 2^53',
     hex: '827f0020000000000000',
@@ -59,7 +71,12 @@ const CASES: Case[] = [
     reason: 'Maximum number of message fragments exceeded.',
     config: { maxReceivedFragments: 3 },
   },
-  { name: 'close payload of 1 byte', hex: '880103', code: 1002, reason: 'Invalid close frame payload length of 1 byte.' },
+  {
+    name: 'close payload of 1 byte',
+    hex: '880103',
+    code: 1002,
+    reason: 'Invalid close frame payload length of 1 byte.',
+  },
   { name: 'close code 999', hex: '880203e7', code: 1002, reason: 'Invalid close code received.' },
   { name: 'close code 1004', hex: '880203ec', code: 1002, reason: 'Invalid close code received.' },
   { name: 'close code 1005', hex: '880203ed', code: 1002, reason: 'Invalid close code received.' },

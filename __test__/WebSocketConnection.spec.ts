@@ -79,7 +79,8 @@ for (const role of ROLES) {
     const big = Buffer.alloc(300, 0x5a)
     const stream = peerBytes(
       role,
-      '8105' + '48656c6c6f' + frameHex(0x82, big) + '8900' + '0102' + 'e282' + '8001' + 'ac' + frameHex(0x81, '€'.repeat(50)),
+      '8105' + '48656c6c6f' + frameHex(0x82, big) + '8900' +
+        ('0102' + 'e282' + '8001' + 'ac') + frameHex(0x81, '€'.repeat(50)),
     )
     const expected = [
       { t: 'text', d: 'Hello' },
@@ -132,7 +133,9 @@ for (const role of ROLES) {
     const big = Buffer.alloc(1 << 20)
     for (let i = 0; i < big.length; i++) big[i] = (i * 13) & 0xff
     let hex = ''
-    for (let i = 0; i < 64; i++) hex += frameHex((i === 63 ? 0x80 : 0) | (i === 0 ? 2 : 0), big.subarray(i << 14, (i + 1) << 14))
+    for (let i = 0; i < 64; i++) {
+      hex += frameHex((i === 63 ? 0x80 : 0) | (i === 0 ? 2 : 0), big.subarray(i << 14, (i + 1) << 14))
+    }
     p.send(hex)
     await until(() => got.length === 1, 10000)
     t.is(sha(got[0]!), sha(big))
@@ -176,7 +179,7 @@ for (const role of ROLES) {
     t.deepEqual(closeOf(fs[0]!), { code: 1007, reason: 'Invalid UTF-8 Data Received' })
   })
 
-  test(`${role}: invalid UTF-8 in the first piece of a large pending text frame fails before the rest arrives`, async (t) => {
+  test(`${role}: invalid UTF-8 in the first piece of a large text frame fails before the rest arrives`, async (t) => {
     const p = await connPair(t, role, { maxReceivedFrameSize: 1 << 20 })
     const payload = Buffer.alloc(100000, 0x61)
     payload[10] = 0xff
@@ -223,7 +226,7 @@ for (const role of ROLES) {
     t.is(fs[0]!.payload.toString(), 'yes')
   })
 
-  test(`${role}: assembleFragments false emits only 'frame' events (control frames too) and still answers pings`, async (t) => {
+  test(`${role}: assembleFragments false: only 'frame' events (control too), pings answered`, async (t) => {
     const p = await connPair(t, role, { assembleFragments: false })
     const frames: Array<[number, boolean, string]> = []
     let messages = 0
@@ -301,7 +304,7 @@ for (const role of ROLES) {
     }
   })
 
-  test(`${role}: send(50), ping(7), pong(), close(1000, Float32Array) put no uninitialised memory on the wire`, async (t) => {
+  test(`${role}: send(50), ping(7), pong(), close(1000, Float32Array): no uninitialised bytes sent`, async (t) => {
     const p = await connPair(t, role)
     p.conn.send(50)
     p.conn.ping(7)

@@ -87,7 +87,13 @@ export class Receiver {
   private readonly pKeyBytes = Buffer.alloc(4)
   private readonly rot = Buffer.alloc(4)
 
-  constructor(sink: ReceiverSink, expectMasked: boolean, maxFrameSize: number, maxMessageSize: number, maxFragments: number) {
+  constructor(
+    sink: ReceiverSink,
+    expectMasked: boolean,
+    maxFrameSize: number,
+    maxMessageSize: number,
+    maxFragments: number,
+  ) {
     this.sink = sink
     this.opts = { flags: expectMasked ? PARSE_EXPECT_MASKED : 0, maxFrameSize, maxMessageSize, maxFragments }
   }

@@ -39,7 +39,8 @@ export function writeMessage(
   const frames = threshold > 0 && len > threshold ? Math.ceil(len / threshold) : 1
   if (masked || len <= COPY_LIMIT) {
     const out = Buffer.allocUnsafe(codec.encodedLength(len, frames > 1 ? threshold : 0, masked))
-    codec.encodeMessage(payload, opcode, false, frames > 1 ? threshold : 0, masked ? takeMaskKeys(frames) : null, out, 0)
+    const keys = masked ? takeMaskKeys(frames) : null
+    codec.encodeMessage(payload, opcode, false, frames > 1 ? threshold : 0, keys, out, 0)
     return socket.write(out, cb)
   }
   const headers = Buffer.allocUnsafe(frames * 10)

@@ -181,7 +181,10 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     socket.on('resume', this._onSocketResume)
   }
 
-  /** For creators whose socket died before the handshake completed: `'close'` (1006, 'TCP connection lost before handshake completed.') on the next tick, no close frame. */
+  /**
+   * For creators whose socket died before the handshake completed: `'close'` (1006,
+   * 'TCP connection lost before handshake completed.') on the next tick, no close frame.
+   */
   _handleSocketCloseBeforeAccept(): void {
     process.nextTick(() => this.drop(CLOSE_REASON_ABNORMAL, TEXT_LOST_BEFORE_HANDSHAKE, true))
   }
@@ -201,7 +204,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void {
     const opcode = bits & 0x0f
     if (!this.assembleFragments) {
-      this.emit('frame', WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config))
+      const frame = WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config)
+      this.emit('frame', frame)
       if (opcode < 8) return
     } else if (opcode < 8) {
       if ((bits & 0x80) !== 0 && opcode !== 0) this._deliver(opcode, payload)
@@ -231,7 +235,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       const need = this._msgLen + len
       let buf = this._msgBuf
       if (buf === null || buf.length < need) {
-        const grown = Buffer.allocUnsafe(Math.max(need, MIN_MESSAGE_BUFFER, Math.min(2 * (buf?.length ?? 0), this._opts.maxMessageSize)))
+        const doubled = Math.min(2 * (buf?.length ?? 0), this._opts.maxMessageSize)
+        const grown = Buffer.allocUnsafe(Math.max(need, MIN_MESSAGE_BUFFER, doubled))
         if (buf !== null) buf.copy(grown, 0, 0, this._msgLen)
         buf = this._msgBuf = grown
       }
@@ -272,7 +277,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     }
     if (!this.socket.writable) return
     // A peer that pings but never reads would pile pongs up in our output buffer without bound.
-    if (this.socket.writableLength > 0 && ++this._queuedPongs > this._opts.maxPendingPongs && this._opts.maxPendingPongs > 0) {
+    const maxPongs = this._opts.maxPendingPongs
+    if (this.socket.writableLength > 0 && ++this._queuedPongs > maxPongs && maxPongs > 0) {
       this.drop(1008, TEXT_TOO_MANY_PONGS, true)
       return
     }
@@ -314,7 +320,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   /** Sends a text message (fragmented above `fragmentationThreshold`). */
   sendUTF(data: { toString(): string }, cb?: SendCallback): void {
     if (!this._writable(cb)) return
-    this._afterWrite(writeText(this.socket, data.toString(), this.maskOutgoingPackets, this._opts.fragmentationThreshold, cb))
+    const threshold = this._opts.fragmentationThreshold
+    this._afterWrite(writeText(this.socket, data.toString(), this.maskOutgoingPackets, threshold, cb))
   }
 
   /** Sends a binary message (fragmented above `fragmentationThreshold`). */
@@ -323,7 +330,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()')
     }
     if (!this._writable(cb)) return
-    this._afterWrite(writeMessage(this.socket, 2, data, this.maskOutgoingPackets, this._opts.fragmentationThreshold, cb))
+    const threshold = this._opts.fragmentationThreshold
+    this._afterWrite(writeMessage(this.socket, 2, data, this.maskOutgoingPackets, threshold, cb))
   }
 
   /** Sends a ping; `data` (Buffer or anything with toString()) is cut to 125 bytes. */
@@ -338,7 +346,7 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this._afterWrite(this.socket.write(encodeFrame(0x0a, controlPayload(data), this.maskOutgoingPackets)))
   }
 
-  /** Sends a frame as built by the caller (its `mask` is set to `maskOutgoingPackets`). Returns whether it was flushed. */
+  /** Sends a frame as built by the caller (its `mask` becomes `maskOutgoingPackets`). Returns whether it flushed. */
   sendFrame(frame: WebSocketFrame, cb?: SendCallback): boolean {
     frame.mask = this.maskOutgoingPackets
     if (!this._writable(cb)) return false
@@ -352,10 +360,14 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     if (frame.opcode > 0x07) throw new Error('You cannot fragment control frames.')
     if (!this._writable(cb)) return
     const payload = frame.binaryPayload ?? EMPTY
-    this._afterWrite(writeMessage(this.socket, frame.opcode, payload, this.maskOutgoingPackets, this._opts.fragmentationThreshold, cb))
+    const threshold = this._opts.fragmentationThreshold
+    this._afterWrite(writeMessage(this.socket, frame.opcode, payload, this.maskOutgoingPackets, threshold, cb))
   }
 
-  /** Sends a close frame (code + reason truncated to 123 bytes; no payload for codes invalid on the wire) and half-closes. */
+  /**
+   * Sends a close frame (code + reason cut to 123 bytes; no payload for codes invalid on the wire), then
+   * half-closes.
+   */
   sendCloseFrame(reasonCode: number = 1000, description?: string | null, cb?: SendCallback): void {
     if (!this.socket.writable) return
     const payload = codec.isValidCloseCode(reasonCode)

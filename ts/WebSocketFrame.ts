@@ -45,16 +45,24 @@ export class WebSocketFrame {
   dropReason: string | undefined = undefined
   parseState = DECODE_HEADER
 
-  /** `maskBytes` (4 bytes) and `frameHeader` (10 bytes) are scratch buffers, shared per connection in WebSocket-Node. */
+  /** `maskBytes` (4 bytes) and `frameHeader` (10 bytes): scratch buffers, shared per connection in WebSocket-Node. */
   constructor(maskBytes?: Buffer, frameHeader?: Buffer, config?: ConnectionConfig) {
     this.maskBytes = maskBytes ?? Buffer.alloc(4)
     this.frameHeader = frameHeader ?? Buffer.alloc(10)
     this.config = config ?? {}
-    this.maxReceivedFrameSize = typeof this.config.maxReceivedFrameSize === 'number' ? this.config.maxReceivedFrameSize : 0x100000
+    const max = this.config.maxReceivedFrameSize
+    this.maxReceivedFrameSize = typeof max === 'number' ? max : 0x100000
   }
 
   /** A frame already parsed and validated by the receive path. `bits` = first header byte | mask bit << 8. */
-  static _fromParsed(bits: number, payload: Buffer, maskKey: number, maskBytes: Buffer, frameHeader: Buffer, config: ConnectionConfig): WebSocketFrame {
+  static _fromParsed(
+    bits: number,
+    payload: Buffer,
+    maskKey: number,
+    maskBytes: Buffer,
+    frameHeader: Buffer,
+    config: ConnectionConfig,
+  ): WebSocketFrame {
     const f = new WebSocketFrame(maskBytes, frameHeader, config)
     f.fin = (bits & 0x80) !== 0
     f.rsv1 = (bits & 0x40) !== 0
@@ -97,7 +105,11 @@ export class WebSocketFrame {
         if (!this.fin) return this.fail('Control frames must not be fragmented.')
       }
       this.parseState =
-        this.length === 126 ? WAITING_FOR_16_BIT_LENGTH : this.length === 127 ? WAITING_FOR_64_BIT_LENGTH : WAITING_FOR_MASK_KEY
+        this.length === 126
+          ? WAITING_FOR_16_BIT_LENGTH
+          : this.length === 127
+            ? WAITING_FOR_64_BIT_LENGTH
+            : WAITING_FOR_MASK_KEY
     }
     if (this.parseState === WAITING_FOR_16_BIT_LENGTH && bufferList.length >= 2) {
       bufferList.joinInto(this.frameHeader, 2, 0, 2)
@@ -176,7 +188,11 @@ export class WebSocketFrame {
     const len = data.length
     this.length = len
     const bits =
-      (this.fin ? 0x80 : 0) | (this.rsv1 ? 0x40 : 0) | (this.rsv2 ? 0x20 : 0) | (this.rsv3 ? 0x10 : 0) | (this.opcode & 0x0f)
+      (this.fin ? 0x80 : 0) |
+      (this.rsv1 ? 0x40 : 0) |
+      (this.rsv2 ? 0x20 : 0) |
+      (this.rsv3 ? 0x10 : 0) |
+      (this.opcode & 0x0f)
     const headerLen = 2 + (len < 126 ? 0 : len < 0x10000 ? 2 : 8) + (this.mask ? 4 : 0)
     const out = Buffer.allocUnsafe(headerLen + len)
     if (this.mask) {
@@ -192,7 +208,9 @@ export class WebSocketFrame {
   }
 
   toString(): string {
-    return `Opcode: ${this.opcode}, fin: ${this.fin}, length: ${this.length}, hasPayload: ${this.binaryPayload !== undefined && this.binaryPayload !== null && this.binaryPayload.length > 0}, masked: ${this.mask}`
+    const hasPayload = this.binaryPayload !== undefined && this.binaryPayload !== null && this.binaryPayload.length > 0
+    const { opcode, fin, length, mask } = this
+    return `Opcode: ${opcode}, fin: ${fin}, length: ${length}, hasPayload: ${hasPayload}, masked: ${mask}`
   }
 
   private fail(reason: string): true {

@@ -5,7 +5,7 @@
 
 /** Connection options (WebSocket-Node's names and meanings, plus ferrosocket's additive safety limits). */
 export interface ConnectionConfig {
-  /** Largest accepted frame payload, checked from the header before any payload is buffered (→ 1009). Default 64 KiB. */
+  /** Largest accepted frame payload, checked from the header before any payload is read (→ 1009). Default 64 KiB. */
   maxReceivedFrameSize?: number
   /** Largest accepted message (sum of its fragments) (→ 1009). Default 1 MiB. */
   maxReceivedMessageSize?: number
@@ -17,17 +17,20 @@ export interface ConnectionConfig {
   keepalive?: boolean
   /** Default 20000 ms. */
   keepaliveInterval?: number
-  /** Drop (1006 'Peer not responding.', no close frame) when nothing arrives within the grace period after a keepalive ping. Default true. */
+  /**
+   * Drop (1006 'Peer not responding.', no close frame) when nothing arrives within the grace period after a
+   * keepalive ping. Default true.
+   */
   dropConnectionOnKeepaliveTimeout?: boolean
   /** Default 10000 ms. */
   keepaliveGracePeriod?: number
   /** Use TCP keepalive (`socket.setKeepAlive(true, keepaliveInterval)`) instead of pings. Default false. */
   useNativeKeepalive?: boolean
-  /** Assemble fragmented messages into `'message'` events; when false every frame is a `'frame'` event. Default true. */
+  /** Assemble fragments into `'message'` events; when false every frame is a `'frame'` event. Default true. */
   assembleFragments?: boolean
   /** `socket.setNoDelay(disableNagleAlgorithm)`. Default true. */
   disableNagleAlgorithm?: boolean
-  /** After a close frame is sent (or a drop), the socket is destroyed if TCP has not closed within this many ms. Default 5000. */
+  /** After a close frame is sent (or a drop), the socket is destroyed if still open this many ms later (5000). */
   closeTimeout?: number
   /**
    * ferrosocket: most frames (empty ones included) in one message; more → close 1008. Stops the
@@ -38,7 +41,8 @@ export interface ConnectionConfig {
   maxReceivedFragments?: number
   /**
    * ferrosocket: most automatic pongs that may be queued in the socket's output buffer (the peer pings but
-   * does not read) before the connection is cut off (close event 1008, no close frame). Default 60 (as ws). 0 = unlimited.
+   * does not read) before the connection is cut off (close event 1008, no close frame). Default 60 (as ws).
+   * 0 = unlimited.
    */
   maxPendingPongs?: number
   /**
@@ -66,7 +70,8 @@ export interface ResolvedConnectionOptions {
   maxOutputBufferSize: number
 }
 
-const num = (v: unknown, fallback: number): number => (typeof v === 'number' && v >= 0 && !Number.isNaN(v) ? v : fallback)
+const num = (v: unknown, fallback: number): number =>
+  typeof v === 'number' && v >= 0 && !Number.isNaN(v) ? v : fallback
 
 /** Applies the defaults; throws WebSocket-Node's errors for non-numeric keepalive settings. */
 export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConnectionOptions {
@@ -79,7 +84,9 @@ export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConn
       throw new Error('keepaliveInterval must be specified and numeric if keepalive is true.')
     }
     if (dropConnectionOnKeepaliveTimeout && typeof config.keepaliveGracePeriod !== 'number') {
-      throw new Error('keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.')
+      throw new Error(
+        'keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.',
+      )
     }
   }
   const assembleFragments = config.assembleFragments !== false

@@ -224,7 +224,11 @@ export async function connPair(
     closed: (ms = 3000) =>
       closeEvent
         ? Promise.resolve(closeEvent)
-        : within(new Promise<CloseEvent>((resolve) => closeWaiters.push(resolve)), ms, "the connection's 'close' event"),
+        : within(
+            new Promise<CloseEvent>((resolve) => closeWaiters.push(resolve)),
+            ms,
+            "the connection's 'close' event",
+          ),
     peerEnded: () => within(peerEnd, 3000, 'the peer socket to end'),
   }
 }
