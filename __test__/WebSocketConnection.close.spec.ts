@@ -175,9 +175,9 @@ for (const role of ROLES) {
   test(`${role}: keepalive timer reset by incoming data; a pong in the grace period keeps it open`, async (t) => {
     const p = await connPair(t, role, {
       keepalive: true,
-      keepaliveInterval: 300,
+      keepaliveInterval: 500,
       dropConnectionOnKeepaliveTimeout: true,
-      keepaliveGracePeriod: 300,
+      keepaliveGracePeriod: 500,
     })
     for (let i = 0; i < 12; i++) {
       p.send('8a00')
