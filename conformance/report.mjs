@@ -154,9 +154,11 @@ export function diagnose(dir, entry) {
     `  result: ${c.result} | close: ${c.resultClose}`,
     `  expected: ${short(c.expected)}  received: ${short(c.received)}`,
     `  expectedClose: ${short(c.expectedClose)}`,
-    `  close: local ${c.localCloseCode} remote ${c.remoteCloseCode} ${c.remoteCloseReason ? JSON.stringify(c.remoteCloseReason) : ''}` +
+    `  close: local ${c.localCloseCode} remote ${c.remoteCloseCode}` +
+      `${c.remoteCloseReason ? ` ${JSON.stringify(c.remoteCloseReason)}` : ''}` +
       ` clean=${c.wasClean}${c.wasNotCleanReason ? ` (${c.wasNotCleanReason})` : ''} droppedByMe=${c.droppedByMe}` +
-      `${c.wasCloseHandshakeTimeout ? ' closeHandshakeTimeout' : ''}${c.wasServerConnectionDropTimeout ? ' serverDropTimeout' : ''}`,
+      `${c.wasCloseHandshakeTimeout ? ' closeHandshakeTimeout' : ''}` +
+      `${c.wasServerConnectionDropTimeout ? ' serverDropTimeout' : ''}`,
   ]
   if (c.wirelog?.length) lines.push(`  wire: ${timeline(c.wirelog)}`)
   else lines.push('  (no wire log: the suite does not record one for 9.* cases)')

@@ -16,7 +16,15 @@ import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { COLUMNS, columnOf, compareIds, diagnose, judge, loadExpected, loadIndex, matchesAny } from '../conformance/report.mjs'
+import {
+  COLUMNS,
+  compareIds,
+  diagnose,
+  judge,
+  loadExpected,
+  loadIndex,
+  matchesAny,
+} from '../conformance/report.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const confDir = path.join(root, 'conformance')
@@ -64,7 +72,12 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)
 
 function start(cmd, args, { env = {}, log, cwd = root } = {}) {
   const fd = openSync(log, 'w')
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', fd], detached: true })
+  const child = spawn(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', fd],
+    detached: true,
+  })
   closeSync(fd)
   children.add(child)
   child.output = ''
@@ -221,7 +234,9 @@ async function runServer(python, backend, budgetMs) {
   if (r.timedOut) notes.push(`wstest fuzzingclient killed after ${budgetMs / 1000} s`)
   else if (r.code !== 0) notes.push(`wstest fuzzingclient exited ${r.code ?? r.signal} (see ${outdir}/wstest.log)`)
   if (testee.exitCode !== null || testee.signalCode !== null)
-    notes.push(`echo server DIED during the run (exit ${testee.exitCode ?? testee.signalCode}); see ${outdir}/testee.log`)
+    notes.push(
+      `echo server DIED during the run (exit ${testee.exitCode ?? testee.signalCode}); see ${outdir}/testee.log`,
+    )
   await stop(testee)
   return { agent, outdir, results: loadIndex(outdir, agent), notes }
 }
@@ -237,10 +252,8 @@ async function runClient(python, backend, budgetMs) {
   const url = `ws://127.0.0.1:${port}`
   const spec = writeSpec('fuzzingserver.json', { url, outdir, cases }, path.join(outdir, 'fuzzingserver.json'))
   // -u 0: no embedded web UI (it would listen on :8080).
-  const wstest = start(python, ['-u', path.join(confDir, 'wstest-loopback.py'), '-m', 'fuzzingserver', '-s', spec, '-u', '0'], {
-    log: path.join(outdir, 'wstest.log'),
-    cwd: outdir,
-  })
+  const wstestArgs = ['-u', path.join(confDir, 'wstest-loopback.py'), '-m', 'fuzzingserver', '-s', spec, '-u', '0']
+  const wstest = start(python, wstestArgs, { log: path.join(outdir, 'wstest.log'), cwd: outdir })
   try {
     await waitForPort(port, 30_000, wstest)
   } catch (e) {
@@ -249,7 +262,9 @@ async function runClient(python, backend, budgetMs) {
   }
   const driver =
     backend === 'ws'
-      ? start('node', [path.join(confDir, 'ws-peer.mjs'), 'client', url, agent], { log: path.join(outdir, 'driver.log') })
+      ? start('node', [path.join(confDir, 'ws-peer.mjs'), 'client', url, agent], {
+          log: path.join(outdir, 'driver.log'),
+        })
       : start('node', [...NODE_TS, path.join(confDir, 'client-driver.ts'), url, agent], {
           env: testeeEnv(backend),
           log: path.join(outdir, 'driver.log'),
@@ -294,7 +309,10 @@ mkdirSync(reportsRoot, { recursive: true })
 // Budget per run: the full suite takes ~15-30 s; anything far beyond means a testee hangs.
 const budgetMs = opts.ci ? RUN_BUDGET_MS.ci : RUN_BUDGET_MS.full
 
-console.log(`Autobahn TestSuite 25.10.1: ${ids.length} cases (${cases.join(',')}), roles ${roles.join('+')}, ${backends.join('+')}`)
+console.log(
+  `Autobahn TestSuite 25.10.1: ${ids.length} cases (${cases.join(',')}),` +
+    ` roles ${roles.join('+')}, ${backends.join('+')}`,
+)
 const runs = []
 for (const role of roles) {
   for (const backend of backends) {
@@ -316,7 +334,13 @@ for (const role of roles) {
 
 // Summary: one row per group, one column per role/backend; each cell counts the outcome columns that occur.
 const groups = [...new Set(ids.map((id) => id.split('.')[0]))].sort((a, b) => Number(a) - Number(b))
-const abbrev = { OK: 'OK', 'NON-STRICT': 'NON-STRICT', INFORMATIONAL: 'INFO', UNIMPLEMENTED: 'UNIMPL', FAILED: 'FAILED' }
+const abbrev = {
+  OK: 'OK',
+  'NON-STRICT': 'NON-STRICT',
+  INFORMATIONAL: 'INFO',
+  UNIMPLEMENTED: 'UNIMPL',
+  FAILED: 'FAILED',
+}
 const cell = (counts) =>
   COLUMNS.filter((c) => counts?.[c])
     .map((c) => `${counts[c]} ${abbrev[c]}`)
@@ -343,11 +367,15 @@ for (const r of runs) {
   for (const n of r.notes) lines.push(`ERROR ${r.role}/${r.backend}: ${n}`)
   if (worse.length) {
     failed = true
-    lines.push(`### ${r.role}/${r.backend}: ${worse.length} case(s) worse than expected (reports in ${path.relative(root, r.outdir)})`)
+    lines.push(
+      `### ${r.role}/${r.backend}: ${worse.length} case(s) worse than expected` +
+        ` (reports in ${path.relative(root, r.outdir)})`,
+    )
     for (const w of worse) {
       const e = w.entry
       lines.push(
-        `- ${w.id}: ${w.outcome}${e ? ` (behavior ${e.behavior}, close ${e.behaviorClose}, remote code ${e.remoteCloseCode})` : ''}` +
+        `- ${w.id}: ${w.outcome}` +
+          `${e ? ` (behavior ${e.behavior}, close ${e.behaviorClose}, remote code ${e.remoteCloseCode})` : ''}` +
           `, expected ${w.want}`,
       )
       lines.push(...diagnose(r.outdir, e))
