@@ -23,32 +23,34 @@ import {
 } from './validate.js'
 
 /*
- * Sizes (bytes) from which the native backend is called; below them the twin runs. Measured on the 2-core dev VM
- * (Node 20.20, shared with other jobs, so ±30% noise) with `__test__/helpers/codec-thresholds.ts`: raw calls
- * without validation, ns per call, median of 5 runs of ≥ 20 ms. ts / native:
- *   unmask          16 B: 21 / 29    24 B: 27 / 30    32 B: 43 / 29    128 B: 54 / 28   1 KiB: 142 / 32
- *   mask (offset 6) 64 B: 91 / 116   128 B: 90 / 114  192 B: 128 / 80  256 B: 173 / 97  1 KiB: 494 / 168
- *   isValidUtf8     ASCII 1 KiB: 64 / 42, 64 KiB: 796 / 626;  mixed 1 KiB: 62 / 71, 64 KiB: 1625 / 2919
- *   utf8Stream      mixed 512 B: 79 / 96, 1 KiB: 50 / 111, 64 KiB: 3202 / 5869
- *   parseFrames     one masked binary frame 512 B: 109–157 / 160–165, 1 KiB: 161–187 / 137–242, 2 KiB: 484 / 180;
- *                   text 1 KiB: 423–437 / 211–422, 2 KiB: 340 / 191 (a native call with 9 arguments costs ~130 ns)
- *   encodeMessage   masked 512 B: 164–197 / 193–238, 1 KiB: 199–379 / 196–314, 2 KiB: 594 / 253
- *   encodeHeader    13–23 / 62–153 at every length
- * UTF-8 stays in TypeScript at every size: `buffer.isUtf8` (simdutf, AVX-512 here) beats the addon's simdutf8 on
- * multibyte text by ~2× and loses on pure ASCII by ≤ 1.5×; inside `parseFrames` the native path validates anyway.
+ * Sizes (bytes) from which the native backend is called; below them the twin runs. Measured with
+ * `node --import @oxc-node/core/register __test__/helpers/codec-thresholds.ts` on the 2-core dev VM (Zen 4,
+ * Node 20.20, quiet run; other runs under load were ~2× slower on both sides, same crossovers ±1 step): raw
+ * calls without the shared validation, ns per call, median of 5 runs of ≥ 20 ms. ts / native:
+ *   unmask          16 B: 32 / 55    24 B: 63 / 61    32 B: 89 / 53    256 B: 71 / 30   1 KiB: 208 / 38
+ *   mask (offset 6) 64 B: 43 / 56    96 B: 62 / 57    128 B: 134 / 102 512 B: 250 / 91  4 KiB: 903 / 85
+ *   isValidUtf8     ASCII 24 B–4 KiB: within ±3 ns (both simdutf), 64 KiB: 479 / 455;
+ *                   mixed text 1 KiB: 89 / 144, 4 KiB: 121 / 209, 64 KiB: 1618 / 2888
+ *   utf8Stream      mixed text 768 B: 42 / 64, 1 KiB: 48 / 113, 64 KiB: 2544 / 5499
+ *   parseFrames     one masked binary frame 128 B: 97 / 179, 256 B: 177 / 88, 1 KiB: 154 / 95;
+ *                   one text frame 128 B: 141 / 91, 1 KiB: 362 / 166 (the twin pays subarray + isUtf8 per frame)
+ *   encodeMessage   masked 256 B: 102 / 184, 512 B: 111 / 102, 1 KiB: 163 / 98
+ *   encodeHeader    3–21 / 49–112 at every length (pure arithmetic; likewise encodedLength, isValidCloseCode)
+ * UTF-8 stays in TypeScript at every size: Node's `buffer.isUtf8` (simdutf with AVX-512 here) ties the addon's
+ * simdutf8 on ASCII and is ~2× faster on multibyte text; inside native `parseFrames` the addon validates anyway.
  */
-/** unmask: native from 32 B (ws uses the same cut for bufferutil). */
+/** unmask: native from 32 B (the same cut ws uses for bufferutil). */
 const UNMASK_NATIVE_MIN = 32
-/** mask: native from 128 B (the addon's 5-argument call costs ~110 ns; the twin's unrolled loop wins below). */
-const MASK_NATIVE_MIN = 128
+/** mask: native from 96 B (the addon's 5-argument call costs ~55 ns; the twin's unrolled loop wins below). */
+const MASK_NATIVE_MIN = 96
 /** isValidUtf8: never native (see above). */
 const UTF8_NATIVE_MIN = Infinity
 /** utf8Stream: never native (see above). */
 const UTF8_STREAM_NATIVE_MIN = Infinity
-/** parseFrames: native for chunks (end - start) from 1 KiB. */
-const PARSE_NATIVE_MIN = 1024
-/** encodeMessage: native for payloads from 1 KiB. */
-const ENCODE_MESSAGE_NATIVE_MIN = 1024
+/** parseFrames: native for chunks (end - start) from 256 B (binary crosses at ~200 B, text already at ~24 B). */
+const PARSE_NATIVE_MIN = 256
+/** encodeMessage: native for payloads from 512 B. */
+const ENCODE_MESSAGE_NATIVE_MIN = 512
 
 const {
   mask: twinMask,
