@@ -191,6 +191,8 @@ test('raw addon exports reject bad input themselves, without crashing', (t) => {
     return
   }
   const raw = addon as unknown as Record<string, (...a: unknown[]) => unknown>
+  // The raw parseFrames takes [start, end, flags, maxFrameSize, maxMessageSize, maxFragments] in one Float64Array.
+  const P = (start: number, end: number) => Float64Array.from([start, end, 0, 100, 100, 0])
   const calls: Array<[string, unknown[]]> = [
     ['mask', ['abcd', 0, b(4), 0, 4]],
     ['mask', [b(4), 0, b(8), 9, 0]],
@@ -204,14 +206,18 @@ test('raw addon exports reject bad input themselves, without crashing', (t) => {
     ['isValidUtf8', ['abc']],
     ['isValidUtf8', [null]],
     ['utf8Stream', [0, 'abc', false]],
-    ['parseFrames', [b(4), 0, 5, 0, 100, 100, 0, S(), O()]],
-    ['parseFrames', [b(4), 3, 2, 0, 100, 100, 0, S(), O()]],
-    ['parseFrames', [b(4), -1, 2, 0, 100, 100, 0, S(), O()]],
-    ['parseFrames', [b(4), 0, 2, 0, 100, 100, 0, new Float64Array(7), O()]],
-    ['parseFrames', [b(4), 0, 2, 0, 100, 100, 0, S(), new Float64Array(3)]],
-    ['parseFrames', [b(4), 0, 2, 0, 100, 100, 0, new Float32Array(8), O()]],
-    ['parseFrames', [new Uint8Array(shared, 0, 64), 0, 2, 0, 100, 100, 0, S(), new Float64Array(shared, 0, 8)]],
-    ['parseFrames', [b(4), 0, 2, 0, 100, 100, 0, new Float64Array(shared, 0, 8), new Float64Array(shared, 32, 8)]],
+    ['parseFrames', [b(4), P(0, 5), S(), O()]],
+    ['parseFrames', [b(4), P(3, 2), S(), O()]],
+    ['parseFrames', [b(4), P(-1, 2), S(), O()]],
+    ['parseFrames', [b(4), P(0, 2.5), S(), O()]],
+    ['parseFrames', [b(4), new Float64Array(5), S(), O()]],
+    ['parseFrames', [b(4), [0, 2, 0, 100, 100, 0], S(), O()]],
+    ['parseFrames', [b(4), P(0, 2), new Float64Array(7), O()]],
+    ['parseFrames', [b(4), P(0, 2), S(), new Float64Array(3)]],
+    ['parseFrames', [b(4), P(0, 2), new Float32Array(8), O()]],
+    ['parseFrames', [new Uint8Array(shared, 0, 64), P(0, 2), S(), new Float64Array(shared, 0, 8)]],
+    ['parseFrames', [b(4), P(0, 2), new Float64Array(shared, 0, 8), new Float64Array(shared, 32, 8)]],
+    ['parseFrames', ['8100', P(0, 2), S(), O()]],
     ['encodeHeader', [b(3), 0, 0x81, 126, -1]],
     ['encodeHeader', [b(14), 15, 0x81, 0, -1]],
     ['encodeHeader', [b(14), 0, 256, 0, -1]],
@@ -229,8 +235,12 @@ test('raw addon exports reject bad input themselves, without crashing', (t) => {
   for (const [fn, args] of calls) {
     t.is(typeof raw[fn], 'function', fn)
     const err = t.throws(() => raw[fn]!(...args), undefined, `raw ${fn}(${args.map((a) => (ArrayBuffer.isView(a) ? a.constructor.name + a.byteLength : String(a))).join(', ')})`)
-    t.true(err instanceof Error)
+    t.true(err instanceof TypeError || err instanceof RangeError, `raw ${fn}: ${String(err)}`)
   }
+  // Control: the same export with good arguments works.
+  const st = S()
+  t.is(raw.parseFrames!(hex('8100'), P(0, 2), st, O()), 1)
+  t.is(st[0], 2)
   // Random junk straight into the raw exports: a thrown Error or a return, never a crash.
   const rng = new Prng(0xdead)
   const names = Object.keys(raw).filter((k) => typeof raw[k] === 'function')
@@ -240,7 +250,7 @@ test('raw addon exports reject bad input themselves, without crashing', (t) => {
     try {
       raw[fn]!(...args)
     } catch (err) {
-      t.true(err instanceof Error, `${fn}: ${String(err)}`)
+      t.true(err instanceof TypeError || err instanceof RangeError, `${fn}: ${String(err)}`)
     }
   }
   t.is(raw.abiVersion!(), 1)
