@@ -32,8 +32,9 @@ import {
  *   isValidUtf8     ASCII 24 B–4 KiB: within ±3 ns (both simdutf), 64 KiB: 479 / 455;
  *                   mixed text 1 KiB: 89 / 144, 4 KiB: 121 / 209, 64 KiB: 1618 / 2888
  *   utf8Stream      mixed text 768 B: 42 / 64, 1 KiB: 48 / 113, 64 KiB: 2544 / 5499
- *   parseFrames     one masked binary frame 128 B: 97 / 179, 256 B: 177 / 88, 1 KiB: 154 / 95;
- *                   one text frame 128 B: 141 / 91, 1 KiB: 362 / 166 (the twin pays subarray + isUtf8 per frame)
+ *   parseFrames     (addon with the params-array binding, ~85 ns floor) one masked binary frame 128 B: 79 / 86,
+ *                   256 B: 82 / 87, 384 B: 94 / 88, 1 KiB: 155 / 94; one text frame 32 B: 124 / 98, 256 B: 148 / 96,
+ *                   1 KiB: 233 / 101 (the twin pays subarray + isUtf8 per text frame)
  *   encodeMessage   masked 256 B: 102 / 184, 512 B: 111 / 102, 1 KiB: 163 / 98
  *   encodeHeader    3–21 / 49–112 at every length (pure arithmetic; likewise encodedLength, isValidCloseCode)
  * UTF-8 stays in TypeScript at every size: Node's `buffer.isUtf8` (simdutf with AVX-512 here) ties the addon's
@@ -47,7 +48,7 @@ const MASK_NATIVE_MIN = 96
 const UTF8_NATIVE_MIN = Infinity
 /** utf8Stream: never native (see above). */
 const UTF8_STREAM_NATIVE_MIN = Infinity
-/** parseFrames: native for chunks (end - start) from 256 B (binary crosses at ~200 B, text already at ~24 B). */
+/** parseFrames: native for chunks (end - start) from 256 B (binary crosses at ~300 B, text already at ~32 B). */
 const PARSE_NATIVE_MIN = 256
 /** encodeMessage: native for payloads from 512 B. */
 const ENCODE_MESSAGE_NATIVE_MIN = 512
