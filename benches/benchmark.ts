@@ -28,7 +28,7 @@ import {
   targetsMarkdown,
 } from './lib/report.js'
 import { crossoverMarkdown, crossovers } from './lib/thresholds.js'
-import { FULL_SIZES, INVALID_SIZES, OPS, QUICK_SIZES, THRESHOLD_OPS, THRESHOLD_SIZES, formatSize } from './lib/workloads.js'
+import { BATCH_SIZES, FULL_SIZES, INVALID_SIZES, OPS, QUICK_SIZES, THRESHOLD_OPS, THRESHOLD_SIZES, formatSize } from './lib/workloads.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const resultsDir = path.join(here, 'results')
@@ -107,6 +107,7 @@ function sizesFor(op: string, args: Args): number[] {
   if (args.sizes) return args.sizes
   if (args.thresholds) return THRESHOLD_SIZES
   if (op === 'utf8-invalid') return args.quick ? [64 * 1024] : INVALID_SIZES
+  if (op === 'parse-100-frames') return args.quick ? [1600] : BATCH_SIZES
   return args.quick ? QUICK_SIZES : FULL_SIZES
 }
 

@@ -111,6 +111,23 @@ function prepare(adapter: Adapter, op: string, size: number): () => void {
         sink += stream(0, buffer, true)
       }
     }
+    case 'parse-100-frames': {
+      // One chunk of 100 masked binary frames of size/100 bytes each: small messages arriving together, where
+      // one call per chunk (ours) meets one frame per call (websocket@1.0.35's path).
+      if (!adapter.createParser) throw new Error('no parser')
+      const parser = adapter.createParser()
+      const each = Math.floor(size / 100)
+      const payloads = Array.from({ length: 100 }, (_, i) => pseudoRandomBytes(each, i + 1))
+      const chunk = Buffer.concat(payloads.map((p) => maskedFrame(2, p, key)))
+      const limit = adapter.label.startsWith('limit')
+      const last = payloads[99] ?? Buffer.alloc(0)
+      if (parser.parse(chunk) !== each * 100 || !(limit || equal(parser.lastPayload(), last))) {
+        throw new Error('wrong parse result')
+      }
+      return () => {
+        sink += parser.parse(chunk)
+      }
+    }
     case 'parseFrames-binary':
       return prepare(adapter, 'parse-binary', size)
     case 'parseFrames-text':

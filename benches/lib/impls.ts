@@ -17,6 +17,7 @@ import {
   D_PAYLOAD_OFFSET,
   FRAME_STRIDE,
   PARSE_EXPECT_MASKED,
+  S_CONSUMED,
   S_ERROR,
   STATE_SLOTS,
 } from '../../ts/codec/types.js'
@@ -24,10 +25,13 @@ import { maskedHeaderLength } from './workloads.js'
 
 const require = createRequire(import.meta.url)
 
-/** A parser fed one complete frame per call; returns the delivered payload length, or -1 on any error. */
+/**
+ * A parser fed one chunk of complete frames per call; returns the total payload bytes delivered, or -1 on any
+ * error.
+ */
 export interface FrameParser {
-  parse(frame: Buffer): number
-  /** The payload delivered by the last `parse` (for verification before timing). */
+  parse(chunk: Buffer): number
+  /** The payload of the last message delivered by the last `parse` (for verification before timing). */
   lastPayload(): Uint8Array | undefined
 }
 
@@ -111,17 +115,25 @@ function fromCodec(label: string, codec: Codec, notes: string[]): Adapter {
     utf8Stream: (st, b, fin) => codec.utf8Stream(st, b, fin),
     createParser() {
       const state = new Float64Array(STATE_SLOTS)
-      const out = new Float64Array(FRAME_STRIDE * 4)
+      const out = new Float64Array(FRAME_STRIDE * 128)
       let last: Buffer | undefined
       return {
         // parseFrames + the Buffer view a receiver must hand to its user: the same end product as ws's 'message'.
-        parse(frame) {
-          const n = codec.parseFrames(frame, 0, frame.length, PARSE_OPTIONS, state, out)
-          if (n !== 1 || state[S_ERROR] !== 0) return -1
-          const offset = out[D_PAYLOAD_OFFSET] ?? 0
-          const length = out[D_PAYLOAD_LENGTH] ?? 0
-          last = frame.subarray(offset, offset + length)
-          return last.length
+        parse(chunk) {
+          let start = 0
+          let total = 0
+          while (start < chunk.length) {
+            const n = codec.parseFrames(chunk, start, chunk.length, PARSE_OPTIONS, state, out)
+            if (n === 0 || state[S_ERROR] !== 0) return -1
+            for (let i = 0; i < n; i++) {
+              const offset = out[i * FRAME_STRIDE + D_PAYLOAD_OFFSET] ?? 0
+              const length = out[i * FRAME_STRIDE + D_PAYLOAD_LENGTH] ?? 0
+              last = chunk.subarray(offset, offset + length)
+              total += length
+            }
+            start = state[S_CONSUMED] ?? chunk.length
+          }
+          return total
         },
         lastPayload: () => last,
       }
@@ -160,19 +172,20 @@ function wsAdapter(label: string): Adapter {
       // Receiver.write → 'message' (a Buffer; ws does not decode text), emitted synchronously (allowSynchronousEvents).
       const receiver = new Receiver({ isServer: true, maxPayload: 0, binaryType: 'nodebuffer' })
       let last: Buffer | undefined
+      let total = 0
       let failed = false
       receiver.on('message', (data) => {
         last = data
+        total += data.length
       })
       receiver.on('error', () => {
         failed = true
       })
       return {
-        parse(frame) {
-          last = undefined
-          receiver.write(frame)
-          const got = last as Buffer | undefined // assigned by the synchronous 'message' listener
-          return failed || got === undefined ? -1 : got.length
+        parse(chunk) {
+          total = 0
+          receiver.write(chunk) // 'message' listeners run synchronously inside
+          return failed ? -1 : total
         },
         lastPayload: () => last,
       }
@@ -199,7 +212,7 @@ function websocketAdapter(): Adapter {
   const fromConnection = createRequire(require.resolve('websocket/lib/WebSocketConnection.js'))
   const isValidUTF8 = fromConnection('utf-8-validate') as (b: Uint8Array) => boolean
   const WebSocketFrame = require(frameFile) as new (maskBytes: Buffer, header: Buffer, config: object) => WsNodeFrame
-  const BufferList = require('websocket/vendor/FastBufferList.js') as new () => { write(b: Buffer): void }
+  const BufferList = require('websocket/vendor/FastBufferList.js') as new () => { write(b: Buffer): void; length: number }
   const version = (p: string) => (fromConnection(`${p}/package.json`) as { version: string }).version
   return {
     label: 'websocket@1.0.35',
@@ -217,13 +230,17 @@ function websocketAdapter(): Adapter {
       const config = { maxReceivedFrameSize: 2 ** 31 }
       let last: Buffer | undefined
       return {
-        parse(frame) {
-          list.write(frame)
-          const f = new WebSocketFrame(maskBytes, header, config)
-          if (!f.addData(list) || f.protocolError || f.frameTooLarge) return -1
-          if (f.opcode === 1 && !isValidUTF8(f.binaryPayload)) return -1
-          last = f.binaryPayload
-          return last.length
+        parse(chunk) {
+          list.write(chunk)
+          let total = 0
+          while (list.length > 0) {
+            const f = new WebSocketFrame(maskBytes, header, config)
+            if (!f.addData(list) || f.protocolError || f.frameTooLarge) return -1
+            if (f.opcode === 1 && !isValidUTF8(f.binaryPayload)) return -1
+            last = f.binaryPayload
+            total += last.length
+          }
+          return total
         },
         lastPayload: () => last,
       }
@@ -246,16 +263,22 @@ function limitAdapter(): Adapter {
       let last: Buffer | undefined
       return {
         // The ceiling of a parser: read the length, copy the payload once; no unmask, no header checks.
-        parse(frame) {
-          const b1 = frame[1] ?? 0
-          const len7 = b1 & 0x7f
-          const length = len7 < 126 ? len7 : len7 === 126 ? frame.readUInt16BE(2) : frame.readUInt32BE(6)
-          const start = maskedHeaderLength(length)
-          const dest = scratch(length)
-          frame.copy(dest, 0, start, start + length)
-          last = dest.subarray(0, length)
-          if (((frame[0] ?? 0) & 0x0f) === 1 && !isUtf8(last)) return -1
-          return length
+        parse(chunk) {
+          let pos = 0
+          let total = 0
+          while (pos < chunk.length) {
+            const len7 = (chunk[pos + 1] ?? 0) & 0x7f
+            const length =
+              len7 < 126 ? len7 : len7 === 126 ? chunk.readUInt16BE(pos + 2) : chunk.readUInt32BE(pos + 6)
+            const start = pos + maskedHeaderLength(length)
+            const dest = scratch(length)
+            chunk.copy(dest, 0, start, start + length)
+            last = dest.subarray(0, length)
+            if (((chunk[pos] ?? 0) & 0x0f) === 1 && !isUtf8(last)) return -1
+            total += length
+            pos = start + length
+          }
+          return total
         },
         lastPayload: () => last,
       }

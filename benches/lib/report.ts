@@ -38,6 +38,9 @@ export const OP_DESCRIPTIONS: Record<string, string> = {
     'limit: read length + copy payload out)',
   'parse-text-ascii': 'as parse-binary, text frame, + UTF-8 validation (no decode to string in any row), ASCII',
   'parse-text-mixed': 'as parse-binary, text frame, + UTF-8 validation (no decode to string in any row), mixed text',
+  'parse-100-frames':
+    'one chunk of 100 masked binary frames (size = total payload: 100 × 16 B, 125 B, 1 KiB); ops/s = chunks/s; ' +
+    'websocket runs its per-frame path in a loop, without its setImmediate between frames',
 }
 
 export function buildCells(outputs: WorkerOutput[], specs: readonly ImplSpec[]): Cell[] {

@@ -12,6 +12,8 @@ export const FULL_SIZES = [16, 125, KiB, 16 * KiB, 64 * KiB, MiB, 16 * MiB]
 export const QUICK_SIZES = [16, KiB, 64 * KiB]
 /** The invalid-at-start case only needs a few sizes: it shows whether a validator exits early. */
 export const INVALID_SIZES = [125, 64 * KiB, 16 * MiB]
+/** `parse-100-frames`: total payload of the chunk (100 frames of 16 B, 125 B, 1 KiB). */
+export const BATCH_SIZES = [1600, 12500, 100 * KiB]
 /** Sizes of the seam threshold scan (`--thresholds`). */
 export const THRESHOLD_SIZES = [
   8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 72, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256, 320, 384, 512,
@@ -28,6 +30,7 @@ export const OPS = [
   'parse-binary',
   'parse-text-ascii',
   'parse-text-mixed',
+  'parse-100-frames',
 ] as const
 export type Op = (typeof OPS)[number]
 
