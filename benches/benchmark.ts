@@ -132,11 +132,14 @@ async function main(): Promise<void> {
   const started = Date.now()
   try {
     // Interleave implementations per operation (and per round) so that background load drifts over all rows alike.
+    // --quick runs all operations of an implementation in one process (start-up dominates a smoke run).
+    const groups: string[][] = args.quick ? [[...ops]] : ops.map((op) => [op])
     for (let round = 0; round < args.rounds; round++) {
-      for (const op of ops) {
-        const job: Job = { cells: sizesFor(op, args).map((size) => ({ op, size })), ...timing }
+      for (const group of groups) {
+        const cells = group.flatMap((op) => sizesFor(op, args).map((size) => ({ op, size })))
+        const job: Job = { cells, ...timing }
         for (const spec of specs) {
-          process.stdout.write(`round ${round + 1}/${args.rounds} ${op} ${spec.id} … `)
+          process.stdout.write(`round ${round + 1}/${args.rounds} ${group.length > 1 ? 'all' : group[0]} ${spec.id} … `)
           const t0 = Date.now()
           const out = runWorker(spec, job, tmp)
           outputs.push(out)
