@@ -42,9 +42,10 @@ function project(name: string, tarballs: string[]): string {
 }
 
 function run(dir: string, file: string, env: NodeJS.ProcessEnv = {}) {
-  const env2: NodeJS.ProcessEnv = { ...process.env, ...env }
+  const env2: NodeJS.ProcessEnv = { ...process.env }
   delete env2.FERROSOCKET_BACKEND
   delete env2.NODE_OPTIONS
+  Object.assign(env2, env)
   const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: env2 })
   return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() }
 }
