@@ -37,6 +37,8 @@ export {
   Deprecation,
 }
 export { WebSocketRouterRequest } from './WebSocketRouterRequest.js'
+export type { IRouterRequest } from './WebSocketRouterRequest.js'
+export { WebSocketEvent, WebSocketMessageEvent, WebSocketCloseEvent, WebSocketErrorEvent } from './client/events.js'
 
 export type { Backend } from './codec/types.js'
 export type {
