@@ -1,0 +1,150 @@
+/**
+ * Security table (../shared/reference/security.md §5.2), frame-level rows not already covered by
+ * WebSocketConnection*.spec.ts: each test is named after the advisory or attack it stops, and runs on the backend
+ * chosen by FERROSOCKET_BACKEND (npm test runs both).
+ */
+import test from 'ava'
+import { takeMaskKeys } from '../ts/maskKeys.js'
+import { closeOf, collect, connPair, frameHex, peerBytes, ROLES, until } from './helpers/conn-pair.js'
+
+const TOO_MANY_PONGS = 'Peer is not reading: too many automatic pongs queued.'
+const TOO_MANY_FRAGMENTS = 'Maximum number of message fragments exceeded.'
+
+for (const role of ROLES) {
+  test(`${role}: undici CVE-2026-1528 — a 2^53+1 length with an unlimited frame size → 1009, no throw`, async (t) => {
+    const p = await connPair(t, role, {
+      maxReceivedFrameSize: Number.MAX_SAFE_INTEGER,
+      maxReceivedMessageSize: Number.MAX_SAFE_INTEGER,
+    })
+    p.send('827f0020000000000001')
+    const ev = await p.closed()
+    t.is(ev.code, 1009)
+    const fs = await p.waitFrames((f) => f.length === 1)
+    t.is(closeOf(fs[0]!).code, 1009)
+  })
+
+  test(`${role}: undici CVE-2026-1528 — 64-bit lengths (top bit / 2^53) split byte by byte → same close codes`, async (t) => {
+    for (const [hex, code] of [
+      ['827fffffffffffffffff', 1002],
+      ['827f0020000000000000', 1009],
+    ] as const) {
+      const p = await connPair(t, role)
+      const bytes = peerBytes(role, hex)
+      for (let i = 0; i < bytes.length && p.conn.connected; i++) p.conn.handleSocketData(bytes.subarray(i, i + 1))
+      t.is((await p.closed()).code, code, hex)
+    }
+  })
+
+  test(`${role}: Autobahn 9.5 chop — a 64 KiB frame in 65,536 one-byte chunks is delivered intact`, async (t) => {
+    const p = await connPair(t, role, { maxReceivedFrameSize: 0x20000 })
+    const payload = Buffer.alloc(0x10000)
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 8)) & 0xff
+    const got = collect(p)
+    const bytes = peerBytes(role, frameHex(0x82, payload) + '810161')
+    for (let i = 0; i < bytes.length; i++) p.conn.handleSocketData(Buffer.from(bytes.subarray(i, i + 1)))
+    await until(() => got.length === 2)
+    t.deepEqual(got, [
+      { t: 'binary', d: payload.toString('hex') },
+      { t: 'text', d: 'a' },
+    ])
+    t.true(p.conn.connected)
+  })
+
+  test(`${role}: ws CVE-2026-62389 — the fragment limit counts data frames per message, not pings`, async (t) => {
+    const p = await connPair(t, role, { maxReceivedFragments: 4 })
+    const got = collect(p)
+    // 4 fragments with 3 pings between them, twice: within the limit each time (reset after FIN).
+    const msg = '010161' + '890100' + '000162' + '890100' + '000163' + '890100' + '800164'
+    p.send(msg + msg)
+    await until(() => got.length === 2)
+    t.deepEqual(got, [
+      { t: 'text', d: 'abcd' },
+      { t: 'text', d: 'abcd' },
+    ])
+    await p.waitFrames((f) => f.filter((x) => x.opcode === 10).length === 6)
+    p.send('010161' + '000162' + '000163' + '000164' + '800165')
+    t.deepEqual(await p.closed(), { code: 1008, description: TOO_MANY_FRAGMENTS })
+  })
+}
+
+test('client: ws CVE-2026-48779 — 1,000,000 empty continuations from a server → 1008, heap bounded', async (t) => {
+  const p = await connPair(t, 'client')
+  const block = Buffer.from('0000'.repeat(10000), 'hex')
+  global.gc?.()
+  const before = process.memoryUsage().heapUsed
+  p.peer.write(Buffer.from('0100', 'hex'))
+  let written = 0
+  for (let i = 0; i < 100 && !p.peer.destroyed && p.conn.connected; i++) {
+    if (!p.peer.write(block)) await new Promise((r) => p.peer.once('drain', r).once('close', r))
+    written += 10000
+  }
+  t.deepEqual(await p.closed(10000), { code: 1008, description: TOO_MANY_FRAGMENTS })
+  const grown = process.memoryUsage().heapUsed - before
+  t.true(grown < 64 * 1024 * 1024, `heap growth ${grown >> 20} MiB`)
+  t.true(written <= 1000000)
+  const fs = await p.waitFrames((f) => f.length === 1, 10000)
+  t.is(closeOf(fs[0]!).code, 1008)
+})
+
+test('client: ping flood from a server that never reads (websocket@1.0.35 +108 MB RSS) → 1008', async (t) => {
+  const p = await connPair(t, 'client')
+  p.peer.pause()
+  const block = Buffer.from(frameHex(0x89, Buffer.alloc(125, 0x70)).repeat(2000), 'hex')
+  let sent = 0
+  const pump = async (): Promise<void> => {
+    while (p.conn.connected && sent < 400 && !p.peer.destroyed) {
+      if (!p.peer.write(block)) await new Promise((r) => setTimeout(r, 5))
+      sent++
+    }
+  }
+  void pump()
+  t.deepEqual(await p.closed(20000), { code: 1008, description: TOO_MANY_PONGS })
+  t.true(sent < 400, 'cut off before the server ran out of pings')
+})
+
+test('client: slow-reader server — maxOutputBufferSize cuts it off with 1008', async (t) => {
+  const p = await connPair(t, 'client', { maxOutputBufferSize: 1 << 20 })
+  p.peer.pause()
+  const chunk = Buffer.alloc(64 * 1024, 1)
+  let sent = 0
+  for (; sent < 2000 && p.conn.connected; sent++) p.conn.sendBytes(chunk)
+  const ev = await p.closed()
+  t.deepEqual(ev, { code: 1008, description: 'Output buffer size limit exceeded.' })
+  t.true(sent < 2000)
+})
+
+test('client: GHSA-w67g-5rqw-f597 (weak mask PRNG) — keys never use Math.random and look uniform', async (t) => {
+  const p = await connPair(t, 'client')
+  const random = Math.random
+  let calls = 0
+  Math.random = () => {
+    calls++
+    return random()
+  }
+  t.teardown(() => {
+    Math.random = random
+  })
+  for (let i = 0; i < 500; i++) p.conn.sendUTF('')
+  const fs = await p.waitFrames((f) => f.length === 500)
+  Math.random = random
+  t.is(calls, 0, 'Math.random used while masking')
+  t.is(new Set(fs.map((f) => f.key!.toString('hex'))).size, 500)
+
+  // Statistical sanity on 80,000 key bytes (not a randomness proof): a byte histogram within ~8σ of uniform
+  // (chi-square, 255 degrees of freedom) and every bit set in 50 % ± 2 % of the bytes.
+  const keys = takeMaskKeys(20000)
+  const counts = new Array<number>(256).fill(0)
+  const bits = new Array<number>(8).fill(0)
+  for (const b of keys) {
+    counts[b] = (counts[b] ?? 0) + 1
+    for (let k = 0; k < 8; k++) if (b & (1 << k)) bits[k] = (bits[k] ?? 0) + 1
+  }
+  const expected = keys.length / 256
+  const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0)
+  t.true(chi2 < 255 + 8 * Math.sqrt(2 * 255), `chi-square ${chi2.toFixed(1)}`)
+  for (const n of bits) t.true(Math.abs(n / keys.length - 0.5) < 0.02, `bit frequency ${n / keys.length}`)
+  // Successive keys are not related by a constant step (an LCG or counter would repeat the difference).
+  const diffs = new Set<number>()
+  for (let i = 4; i + 4 <= 4000; i += 4) diffs.add((keys.readUInt32BE(i) - keys.readUInt32BE(i - 4)) >>> 0)
+  t.true(diffs.size > 990)
+})
