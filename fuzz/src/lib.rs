@@ -1,0 +1,213 @@
+//! Fuzz checks for ferrosocket-core, shared by the libFuzzer targets (`fuzz_targets/`) and by the stable
+//! `cargo test` harness (`tests/replay.rs`) that replays the committed corpus plus seeded random inputs.
+//!
+//! Each check panics on a property violation; libFuzzer reports the panic as a crash with the input.
+
+use ferrosocket_core::{
+    header::{encode_header, header_len, parse_header, MASK, MAX_HEADER_LEN},
+    is_valid_utf8, mask as core_mask,
+    parse::{
+        parse_frames as core_parse_frames, ParseLimits, FRAME_STRIDE, S_CONSUMED, S_ERROR, S_FRAGMENTS,
+        S_MESSAGE_BYTES, S_MESSAGE_OPCODE, S_PENDING, S_UTF8, STATE_SLOTS,
+    },
+    unmask as core_unmask, utf8_stream as core_utf8_stream,
+};
+
+/// Chunk lengths (1..=max, sometimes 0) from a seed: a small xorshift, so one input byte chooses a whole chop.
+fn chop(len: usize, seed: u32, max: usize) -> Vec<usize> {
+    let mut x = seed | 1;
+    let mut cuts = Vec::new();
+    let mut left = len;
+    while left > 0 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let n = if x % 11 == 0 { 0 } else { 1 + (x as usize >> 4) % max };
+        let n = n.min(left);
+        cuts.push(n);
+        left -= n;
+    }
+    cuts
+}
+
+/// `parse_header` (§5.2): never panics; a header it accepts re-encodes to the same bytes when minimal; every
+/// shorter prefix is "need more"; an error does not change when more bytes follow.
+pub fn header_parse(data: &[u8]) {
+    let Some((&flags, buf)) = data.split_first() else { return };
+    let (expect_masked, allow_rsv1) = (flags & 1 != 0, flags & 2 != 0);
+    match parse_header(buf, expect_masked, allow_rsv1) {
+        Ok(Some(h)) => {
+            assert!((2..=MAX_HEADER_LEN).contains(&h.header_len) && h.header_len <= buf.len());
+            assert_eq!(h.header_len, header_len(buf[1]));
+            assert_eq!((h.bits, h.masked), (buf[0], buf[1] & MASK != 0));
+            assert_eq!(h.masked, expect_masked);
+            assert!(h.payload_len < 1 << 53);
+            if h.is_control() {
+                assert!(h.fin() && h.payload_len <= 125);
+            }
+            let mut out = [0u8; MAX_HEADER_LEN];
+            let n = encode_header(&mut out, h.bits, h.payload_len, h.masked.then_some(h.mask_key)).unwrap();
+            if n == h.header_len {
+                assert_eq!(&out[..n], &buf[..n]);
+            }
+            for k in 0..h.header_len {
+                assert_eq!(parse_header(&buf[..k], expect_masked, allow_rsv1), Ok(None));
+            }
+        }
+        Ok(None) => assert!(buf.len() < MAX_HEADER_LEN),
+        Err(e) => {
+            let mut longer = buf.to_vec();
+            longer.extend_from_slice(&[0xff; MAX_HEADER_LEN]);
+            assert_eq!(parse_header(&longer, expect_masked, allow_rsv1), Err(e));
+        }
+    }
+}
+
+/// What a parse run produced: complete frames (bits, payload after unmasking), the error, the message state.
+#[derive(Debug, PartialEq)]
+struct Run {
+    frames: Vec<(u16, Vec<u8>)>,
+    error: u8,
+    consumed: usize,
+    message: [u64; 4],
+}
+
+/// Feeds `input` in chunks of `cuts` the way a socket reader does: frames are taken from a growing buffer, the
+/// message state is carried between calls, and a pending (incomplete) frame is left for the next chunk by
+/// re-parsing up to the last complete frame from the state before the call. `room` frames fit in `out`.
+fn run(input: &[u8], cuts: &[usize], limits: &ParseLimits, room: usize) -> Run {
+    let mut buf: Vec<u8> = Vec::with_capacity(input.len());
+    let mut state = [0f64; STATE_SLOTS];
+    let mut out = vec![0f64; room * FRAME_STRIDE];
+    let mut frames = Vec::new();
+    let mut pos = 0usize;
+    let mut at = 0usize;
+    let mut error = 0u8;
+    'chunks: for &n in cuts {
+        buf.extend_from_slice(&input[at..at + n]);
+        at += n;
+        loop {
+            let before = state;
+            let mut work = buf.clone();
+            let count = core_parse_frames(&mut work, pos, buf.len(), limits, &mut state, &mut out);
+            assert!(count <= room);
+            let mut end = pos;
+            for i in 0..count {
+                let d = &out[i * FRAME_STRIDE..(i + 1) * FRAME_STRIDE];
+                let (off, len) = (d[1] as usize, d[2] as usize);
+                assert!(off >= end && off + len <= buf.len() && d[2] <= limits.max_frame_size);
+                frames.push((d[0] as u16, work[off..off + len].to_vec()));
+                end = off + len;
+            }
+            if state[S_ERROR] != 0.0 {
+                error = state[S_ERROR] as u8;
+                pos = state[S_CONSUMED] as usize;
+                break 'chunks;
+            }
+            if state[S_PENDING] != 0.0 {
+                // Leave the pending frame for later: the state as after the complete frames only.
+                state = before;
+                let again = core_parse_frames(&mut buf.clone(), pos, end, limits, &mut state, &mut out);
+                assert_eq!(again, count);
+                assert_eq!((state[S_ERROR], state[S_PENDING], state[S_CONSUMED]), (0.0, 0.0, end as f64));
+                pos = end;
+                break;
+            }
+            let consumed = state[S_CONSUMED] as usize;
+            assert!(consumed >= pos && consumed <= buf.len());
+            pos = consumed;
+            if count < room || pos == buf.len() {
+                break;
+            }
+        }
+    }
+    let message = [S_MESSAGE_OPCODE, S_MESSAGE_BYTES, S_UTF8, S_FRAGMENTS].map(|s| state[s] as u64);
+    Run { frames, error, consumed: pos, message }
+}
+
+/// `parse_frames` on arbitrary bytes: the first 4 bytes pick flags, limits, `out` room and the chop. Parsing
+/// the whole input at once and parsing it chopped into random TCP-sized chunks (state carried, `out` small) give
+/// the same frames, error and message state.
+pub fn parse_frames(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    let (ctl, input) = data.split_at(4);
+    let limits = ParseLimits {
+        flags: u32::from(ctl[0] & 3),
+        max_frame_size: [125.0, 1000.0, 65536.0, 9007199254740991.0][usize::from(ctl[0] >> 2 & 3)],
+        max_message_size: [200.0, 2000.0, 1048576.0, 9007199254740991.0][usize::from(ctl[0] >> 4 & 3)],
+        max_fragments: [0.0, 1.0, 3.0, 16.0][usize::from(ctl[0] >> 6)],
+    };
+    let room = 1 + usize::from(ctl[1] % 8);
+    let seed = u32::from_le_bytes([ctl[2], ctl[3], ctl[1], 0x5a]);
+    let whole = run(input, &[input.len()], &limits, input.len() / 2 + 1);
+    let chopped = run(input, &chop(input.len(), seed, 1 + usize::from(ctl[2] % 32)), &limits, room);
+    assert_eq!(whole, chopped);
+    let mut bytes = 0usize;
+    for (bits, payload) in &whole.frames {
+        let opcode = bits & 0x0f;
+        if opcode & 8 == 0 {
+            bytes += payload.len();
+            assert!(bytes as f64 <= limits.max_message_size);
+            if bits & 0x80 != 0 {
+                bytes = 0;
+            }
+        }
+        if opcode == 1 && bits & 0xc0 == 0x80 && whole.frames.len() == 1 {
+            assert!(is_valid_utf8(payload));
+        }
+    }
+}
+
+/// `utf8_stream` (§8.1) over a random chop against `std::str::from_utf8`: it fails exactly at the first chunk
+/// whose bytes so far contain a definite error (fail-fast), or at the end on a truncated code point, and the
+/// final verdict equals std's; `is_valid_utf8` agrees too.
+pub fn utf8_stream(data: &[u8]) {
+    let Some((&seed, input)) = data.split_first() else { return };
+    assert_eq!(is_valid_utf8(input), std::str::from_utf8(input).is_ok());
+    let cuts = chop(input.len(), u32::from(seed) * 2654435761, 1 + usize::from(seed % 16));
+    let definite = |n: usize| matches!(std::str::from_utf8(&input[..n]), Err(e) if e.error_len().is_some());
+    let mut state = 0u32;
+    let mut seen = 0usize;
+    let last = cuts.len().saturating_sub(1);
+    for (i, &n) in cuts.iter().enumerate() {
+        let chunk = &input[seen..seen + n];
+        seen += n;
+        match core_utf8_stream(state, chunk, i == last) {
+            Ok(s) => {
+                assert!(!definite(seen), "missed an invalid sequence by byte {seen}");
+                state = s;
+            }
+            Err(()) => {
+                assert!(definite(seen) || (i == last && std::str::from_utf8(input).is_err()));
+                return;
+            }
+        }
+    }
+    if cuts.is_empty() {
+        assert_eq!(core_utf8_stream(0, &[], true), Ok(0));
+    } else {
+        assert!(std::str::from_utf8(input).is_ok());
+        assert_eq!(state, 0);
+    }
+}
+
+/// `unmask` / `mask` (§5.3) against the naive loop, at every alignment (the SIMD kernels take 64 B and up).
+pub fn unmask(data: &[u8]) {
+    if data.len() < 5 {
+        return;
+    }
+    let key = [data[0], data[1], data[2], data[3]];
+    let input = &data[5..];
+    let off = usize::from(data[4] % 32).min(input.len());
+    let naive: Vec<u8> = input[off..].iter().enumerate().map(|(i, b)| b ^ key[i & 3]).collect();
+    let mut buf = input.to_vec();
+    core_unmask(&mut buf[off..], key);
+    assert_eq!(&buf[..off], &input[..off]);
+    assert_eq!(&buf[off..], &naive[..]);
+    let mut dst = vec![0xa5u8; input.len() + 7];
+    core_mask(&input[off..], key, &mut dst[3..]);
+    assert_eq!(&dst[3..3 + naive.len()], &naive[..]);
+    assert!(dst[..3].iter().chain(&dst[3 + naive.len()..]).all(|&b| b == 0xa5));
+}
