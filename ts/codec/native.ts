@@ -19,6 +19,11 @@ export interface NativeAddon {
   abiVersion(): number
   /** output[offset + i] = source[i] ^ key[i & 3]; `mask` is the key as a big-endian u32. */
   mask(source: Uint8Array, mask: number, output: Uint8Array, offset: number, length: number): void
+  /**
+   * `mask(source, key, output, offset, source.length)` with `keyAt` = key + offset × 2^32 (offset < 2^21): two
+   * N-API argument reads fewer (~10 ns of a ~50 ns call). Absent from addons built before it (then `mask` runs).
+   */
+  maskFrame?(source: Uint8Array, keyAt: number, output: Uint8Array): void
   /** buffer[i] ^= key[i & 3] in place; `mask` is the key as a big-endian u32. */
   unmask(buffer: Uint8Array, mask: number): void
   isValidUtf8(buffer: Uint8Array): boolean
@@ -55,6 +60,9 @@ function keyOf(mask: Uint8Array): number {
 
 const reasonDecoder = new TextDecoder()
 
+/** `maskFrame` packs the offset above the 32 key bits of one double: offsets below 2^21 stay exact. */
+const MASK_FRAME_OFFSET_LIMIT = 0x20_0000
+
 /** Slots of the `params` array of `NativeAddon.parseFrames`. */
 export const PARSE_PARAMS = 6
 
@@ -62,6 +70,7 @@ export const PARSE_PARAMS = 6
 export function createNativeCodec(addon: NativeAddon): Codec {
   const {
     mask,
+    maskFrame,
     unmask,
     isValidUtf8,
     utf8Stream,
@@ -77,7 +86,13 @@ export function createNativeCodec(addon: NativeAddon): Codec {
   const params = new Float64Array(PARSE_PARAMS)
   return {
     backend: 'native',
-    mask: (source, key, output, offset, length) => mask(source, keyOf(key), output, offset, length),
+    mask:
+      maskFrame === undefined
+        ? (source, key, output, offset, length) => mask(source, keyOf(key), output, offset, length)
+        : (source, key, output, offset, length) =>
+            length === source.length && offset < MASK_FRAME_OFFSET_LIMIT
+              ? maskFrame(source, keyOf(key) + offset * 0x1_0000_0000, output)
+              : mask(source, keyOf(key), output, offset, length),
     unmask: (buffer, key) => unmask(buffer, keyOf(key)),
     isValidUtf8: (buffer) => isValidUtf8(buffer),
     utf8Stream: (state, buffer, final) => utf8Stream(state, buffer, final),

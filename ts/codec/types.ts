@@ -151,7 +151,7 @@ export interface Codec {
   readonly backend: Backend
 
   // ---- masking (§5.3) ----
-  /** output[offset + i] = source[i] ^ mask[i & 3] for i in 0..length. `source` and `output` may be the same buffer only with offset 0. */
+  /** output[offset + i] = source[i] ^ mask[i & 3] for i in 0..length. `source` and `output` may overlap in any way: the result is as if all of `source` were read before `output` is written (memmove). */
   mask(source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number): void
   /** buffer[i] ^= mask[i & 3] for every byte, in place. */
   unmask(buffer: Uint8Array, mask: Uint8Array): void

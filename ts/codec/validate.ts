@@ -81,15 +81,9 @@ export function checkMask(source: unknown, mask: unknown, output: unknown, offse
   checkInt(offset, 'offset', 0, output.length)
   checkInt(length, 'length', 0, source.length)
   if (length > output.length - offset) throw rangeError('length', `<= output.length - offset (${output.length - offset})`, length)
-  // In place is allowed only as the very same bytes (contract: same buffer with offset 0).
-  if (
-    source.buffer === output.buffer &&
-    source.byteOffset !== output.byteOffset + offset &&
-    source.byteOffset < output.byteOffset + offset + length &&
-    output.byteOffset + offset < source.byteOffset + length
-  ) {
-    throw new RangeError('The "source" and "output" ranges overlap; they may only be the same bytes')
-  }
+  // No overlap check: both backends give memmove semantics (the addon copies with `ptr::copy` before XORing
+  // overlapping ranges, the twin reads the whole source first), so overlapping views cannot corrupt memory or
+  // the result — and the check needed two `.buffer` reads, ~20 ns of a ~35 ns call on Node 20.
   // The key may live inside `output` or `buffer` (a frame header next to its payload): both backends read its
   // 4 bytes before writing anything, so no overlap check is needed for it.
 }

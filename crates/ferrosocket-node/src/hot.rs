@@ -33,8 +33,43 @@ unsafe fn mask(env: napi_env, info: napi_callback_info) -> JsResult {
     let length = unsafe { number(env, a_len, c"\"length\" must be a number") }?;
     let offset = index(env, offset, out_len, c"\"offset\" is out of range")?;
     let length = index(env, length, src_len.min(out_len - offset), c"\"length\" is out of range")?;
-    // SAFETY: offset + length <= out_len; the output typed array is live for this call.
-    let dst = unsafe { out.add(offset) };
+    // SAFETY: offset + length <= out_len and length <= src_len, both arrays live for this call.
+    unsafe { mask_into(src, key, out.add(offset), length) };
+    js_undefined()
+}
+
+/// Largest offset `maskFrame` takes: key + offset * 2^32 must stay below 2^53.
+const MASK_FRAME_MAX_OFFSET: f64 = 2_097_151.0;
+
+/// maskFrame(source, keyAt, output) with keyAt = key + offset * 2^32 (offset < 2^21): the whole
+/// source masked into output[offset..]. `mask` with the key and the offset in one number and the
+/// length implied: 3 N-API argument reads instead of 5, measured 51.6 → 35 ns per call. The common
+/// "whole payload behind its frame header" call of the sender.
+unsafe fn mask_frame(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_src, a_key, a_out] = unsafe { args::<3>(env, info) }?;
+    let (src, src_len) = unsafe { bytes(env, a_src, c"\"source\" must be a Uint8Array") }?;
+    let key_at = unsafe { number(env, a_key, c"\"keyAt\" must be a number") }?;
+    let (out, out_len) = unsafe { bytes(env, a_out, c"\"output\" must be a Uint8Array") }?;
+    let max = MASK_FRAME_MAX_OFFSET * 4_294_967_296.0 + 4_294_967_295.0;
+    if !(key_at.fract() == 0.0 && (0.0..=max).contains(&key_at)) {
+        return Err(throw_range(env, c"\"keyAt\" is out of range"));
+    }
+    let v = key_at as u64;
+    let key = (v as u32).to_be_bytes();
+    let offset = (v >> 32) as usize;
+    if offset > out_len || src_len > out_len - offset {
+        return Err(throw_range(env, c"\"source\" does not fit in \"output\" at the offset"));
+    }
+    // SAFETY: offset + src_len <= out_len; both arrays live for this call.
+    unsafe { mask_into(src, key, out.add(offset), src_len) };
+    js_undefined()
+}
+
+/// dst[i] = src[i] ^ key[i & 3] for i < length, memmove semantics when the ranges overlap.
+///
+/// # Safety
+/// `src` and `dst` are valid for `length` bytes for the duration of the call.
+unsafe fn mask_into(src: *const u8, key: [u8; 4], dst: *mut u8, length: usize) {
     if overlaps(src, length, dst, length) {
         // SAFETY: both ranges lie inside live buffers; `copy` allows overlap. Only `d` exists.
         unsafe { core::ptr::copy(src, dst, length) };
@@ -46,7 +81,6 @@ unsafe fn mask(env: napi_env, info: napi_callback_info) -> JsResult {
             unsafe { (slice::from_raw_parts(src, length), slice::from_raw_parts_mut(dst, length)) };
         ferrosocket_core::mask(s, key, d);
     }
-    js_undefined()
 }
 
 /// unmask(buffer, key: u32): buffer[i] ^= key[i & 3] in place.
@@ -213,6 +247,7 @@ unsafe fn close_payload_status(env: napi_env, info: napi_callback_info) -> JsRes
 }
 
 callback!(mask_cb => mask);
+callback!(mask_frame_cb => mask_frame);
 callback!(unmask_cb => unmask);
 callback!(is_valid_utf8_cb => is_valid_utf8);
 callback!(utf8_stream_cb => utf8_stream);
@@ -228,6 +263,7 @@ callback!(close_payload_status_cb => close_payload_status);
 pub unsafe fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
     unsafe {
         export(env, exports, c"mask", Some(mask_cb))?;
+        export(env, exports, c"maskFrame", Some(mask_frame_cb))?;
         export(env, exports, c"unmask", Some(unmask_cb))?;
         export(env, exports, c"isValidUtf8", Some(is_valid_utf8_cb))?;
         export(env, exports, c"utf8Stream", Some(utf8_stream_cb))?;
