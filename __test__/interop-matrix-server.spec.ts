@@ -3,7 +3,7 @@
 // sequence (0…1 MiB, text and binary) and the pings. See helpers/interop-payloads.ts for the script.
 import test from 'ava'
 import { ensurePython } from '../scripts/python-env.mjs'
-import { runClient, runPythonClient, websocketNodeOpener, wsOpener } from './helpers/interop-clients.js'
+import { ORIGIN, runClient, runPythonClient, websocketNodeOpener, wsOpener } from './helpers/interop-clients.js'
 import { checkPair, ownClose, reply1000 } from './helpers/interop-check.js'
 import { startOurServer } from './helpers/interop-servers.js'
 
@@ -21,6 +21,7 @@ test('our server ⇄ ws@8.23.0 client: payloads, pings, subprotocol, closes', as
     serverInitiatorSees: ownClose,
     clientPings: true,
     serverSeesPings: true,
+    origin: ORIGIN,
   })
 })
 
@@ -32,6 +33,7 @@ test('our server ⇄ websocket@1.0.35 client: payloads, pings, subprotocol, clos
     serverInitiatorSees: ownClose,
     clientPings: true,
     serverSeesPings: true,
+    origin: ORIGIN,
   })
 })
 
@@ -44,5 +46,6 @@ test('our server ⇄ Python websockets 17.4 client: payloads, pings, subprotocol
     serverInitiatorSees: ownClose,
     clientPings: true,
     serverSeesPings: true,
+    origin: ORIGIN,
   })
 })

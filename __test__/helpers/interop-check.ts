@@ -25,6 +25,8 @@ export interface PairOptions {
   clientPings: boolean
   /** The server exposes received pings (WebSocket-Node API, ws). */
   serverSeesPings: boolean
+  /** The Origin the server must have seen on every connection. */
+  origin: string
 }
 
 export async function checkPair(t: ExecutionContext, run: ClientRun, records: Records, o: PairOptions): Promise<void> {
@@ -41,11 +43,12 @@ export async function checkPair(t: ExecutionContext, run: ClientRun, records: Re
     if (!report) return t.fail(`no client report for ${c.id}`)
     t.is(report.protocol, SELECTED, `${c.id}: client's protocol`)
     t.is(rec.protocol, SELECTED, `${c.id}: server's protocol`)
+    t.is(rec.origin, o.origin, `${c.id}: Origin the server saw`)
     if (c.id === 'client-1000') {
       t.deepEqual(rec.received, expected, 'client → server: every payload arrived byte-exact')
       t.deepEqual(report.echoes, expected, 'server → client: every echo arrived byte-exact')
       t.is(report.pong, o.clientPings ? CLIENT_PING.toString('hex') : null, 'client ping answered by a pong with its payload')
-      if (o.serverSeesPings) t.deepEqual(rec.pings, [CLIENT_PING.toString('hex')], 'server saw the client ping')
+      if (o.serverSeesPings && o.clientPings) t.deepEqual(rec.pings, [CLIENT_PING.toString('hex')], 'server saw the client ping')
       t.is(report.serverPing, SERVER_PING.toString('hex'), 'server ping answered by a pong with its payload')
     }
     const initiator = c.by === 'client' ? report.close : rec.close
