@@ -1,0 +1,66 @@
+// Interop matrix, our server ⇄ headless Chromium (Debian's `chromium`, installed by scripts/install-chromium.sh,
+// driven by playwright-core). The page is served by the same http server as the WebSocket endpoint, so the Origin
+// is the page's real origin. Chromium offers `permessage-deflate; client_max_window_bits`; we negotiate no
+// extension, and the browser must accept that (WebSocket.extensions === '') and still exchange every payload.
+import { existsSync } from 'node:fs'
+import test from 'ava'
+import { chromium } from 'playwright-core'
+import type { ClientRun } from './helpers/interop-clients.js'
+import { browserScript, type BrowserRun } from './helpers/interop-browser.js'
+import { checkPair, ownClose } from './helpers/interop-check.js'
+import { CLOSE_CASES, within } from './helpers/interop-payloads.js'
+import { startOurServer } from './helpers/interop-servers.js'
+
+const executablePath = '/usr/bin/chromium'
+
+test('our server ⇄ headless Chromium: payloads, server pings, subprotocol, closes, Origin, deflate declined', async (t) => {
+  t.timeout(90000)
+  // Installed by `npm test` (scripts/install-chromium.sh); a missing browser is a failure, never a skip.
+  t.true(existsSync(executablePath), `${executablePath} missing: run sh scripts/install-chromium.sh`)
+  const server = await startOurServer(t, '<!doctype html><meta charset="utf-8"><title>ferrosocket interop</title>')
+  const browser = await within(chromium.launch({ executablePath, args: ['--no-sandbox'], timeout: 30000 }), 40000, 'chromium launch')
+  t.teardown(() => browser.close())
+  const page = await browser.newPage()
+  // The handshake as Chromium's network stack saw it (DevTools protocol), to check the 101 itself.
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Network.enable')
+  const offered: string[] = []
+  const answered: Array<Record<string, string>> = []
+  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => offered.push(header(e.request.headers, 'Sec-WebSocket-Extensions')))
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => answered.push({ status: String(e.response.status), ...e.response.headers }))
+  const pageUrl = `http://127.0.0.1:${server.port}/page`
+  const response = await page.goto(pageUrl, { timeout: 15000 })
+  t.is(response?.status(), 200)
+  const origin = await page.evaluate('location.origin')
+  t.is(origin, `http://127.0.0.1:${server.port}`)
+
+  const result = (await within(page.evaluate(browserScript(server.port)), 60000, 'browser script')) as BrowserRun
+  const run: ClientRun = { reports: new Map(Object.entries(result.reports)) }
+  if (result.close1001Refused !== undefined) run.close1001Refused = result.close1001Refused
+  await checkPair(t, run, server.records, {
+    // Chromium's close event reports the reply it got: ours answers every close with 1000 and no reason.
+    clientInitiatorSees: () => [1000, ''],
+    serverInitiatorSees: ownClose,
+    clientPings: false,
+    serverSeesPings: false,
+    origin: String(origin),
+  })
+  for (const c of CLOSE_CASES) {
+    const rec = await server.records.get(c.id)
+    t.regex(rec.extensionsOffered ?? '', /permessage-deflate/u, `${c.id}: Chromium offered permessage-deflate`)
+    t.is(result.extensions[c.id], '', `${c.id}: no extension negotiated in the 101`)
+  }
+  t.is(offered.length, CLOSE_CASES.length)
+  for (const ext of offered) t.is(ext, 'permessage-deflate; client_max_window_bits')
+  t.is(answered.length, CLOSE_CASES.length)
+  for (const headers of answered) {
+    t.is(headers.status, '101')
+    t.is(header(headers, 'Sec-WebSocket-Extensions'), '', 'the 101 carries no Sec-WebSocket-Extensions')
+    t.is(header(headers, 'Sec-WebSocket-Protocol'), 'echo')
+  }
+})
+
+function header(headers: Record<string, string>, name: string): string {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name.toLowerCase()) return v
+  return ''
+}
