@@ -22,6 +22,7 @@ test('our server ⇄ ws@8.23.0 client: payloads, pings, subprotocol, closes', as
     clientPings: true,
     serverSeesPings: true,
     origin: ORIGIN,
+    offersDeflate: true,
   })
 })
 
@@ -47,5 +48,6 @@ test('our server ⇄ Python websockets 17.4 client: payloads, pings, subprotocol
     clientPings: true,
     serverSeesPings: true,
     origin: ORIGIN,
+    offersDeflate: true,
   })
 })

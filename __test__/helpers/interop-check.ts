@@ -27,6 +27,8 @@ export interface PairOptions {
   serverSeesPings: boolean
   /** The Origin the server must have seen on every connection. */
   origin: string
+  /** The client offers permessage-deflate by default (ws, websockets, Chromium): the offer is declined, the rest works. */
+  offersDeflate?: boolean
 }
 
 export async function checkPair(t: ExecutionContext, run: ClientRun, records: Records, o: PairOptions): Promise<void> {
@@ -44,6 +46,7 @@ export async function checkPair(t: ExecutionContext, run: ClientRun, records: Re
     t.is(report.protocol, SELECTED, `${c.id}: client's protocol`)
     t.is(rec.protocol, SELECTED, `${c.id}: server's protocol`)
     t.is(rec.origin, o.origin, `${c.id}: Origin the server saw`)
+    if (o.offersDeflate) t.regex(rec.extensionsOffered ?? '', /permessage-deflate/u, `${c.id}: deflate was offered`)
     if (c.id === 'client-1000') {
       t.deepEqual(rec.received, expected, 'client → server: every payload arrived byte-exact')
       t.deepEqual(report.echoes, expected, 'server → client: every echo arrived byte-exact')
