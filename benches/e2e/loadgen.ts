@@ -1,0 +1,268 @@
+/**
+ * Raw load generator (load_test style): plain `net` sockets on 127.0.0.1, a hand-written upgrade request, frames
+ * pre-encoded and masked once, replies counted by parsing only frame headers (payload bytes are skipped, never
+ * copied or decoded), so the client costs far less per message than any server under test.
+ * `node … loadgen.ts '<json job>'`; the result goes back over IPC. Jobs: echo, broadcast, connrate, idle.
+ */
+import net from 'node:net'
+
+interface Job {
+  kind: 'echo' | 'broadcast' | 'connrate' | 'idle'
+  port: number
+  conns: number
+  size: number
+  binary: boolean
+  warmupMs: number
+  durationMs: number
+  /** broadcast: triggers in flight; connrate: handshakes in flight. */
+  window: number
+}
+const job = JSON.parse(process.argv[2]!) as Job
+
+const KEY = Buffer.from([0x12, 0x34, 0x56, 0x78])
+const UPGRADE = Buffer.from(
+  `GET / HTTP/1.1\r\nHost: 127.0.0.1:${job.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+)
+
+/** Valid UTF-8 of exactly `n` bytes, ~1/3 ASCII, the rest 2-, 3- and 4-byte sequences (like the micro suite). */
+function text(n: number): Buffer {
+  const unit = Buffer.from('echo héllo wörld Ωμέγα привет 漢字テキスト 😀🚀 ')
+  const out = Buffer.alloc(n, 0x61)
+  let i = 0
+  while (i + unit.length <= n) i += unit.copy(out, i)
+  return out
+}
+
+/** One client-to-server frame, masked with KEY. */
+function frame(payload: Buffer, binary: boolean): Buffer {
+  const n = payload.length
+  const ext = n < 126 ? 0 : n < 65536 ? 2 : 8
+  const f = Buffer.alloc(2 + ext + 4 + n)
+  f[0] = 0x80 | (binary ? 2 : 1)
+  if (ext === 0) f[1] = 0x80 | n
+  else if (ext === 2) {
+    f[1] = 0x80 | 126
+    f.writeUInt16BE(n, 2)
+  } else {
+    f[1] = 0x80 | 127
+    f.writeBigUInt64BE(BigInt(n), 2)
+  }
+  KEY.copy(f, 2 + ext)
+  for (let i = 0; i < n; i++) f[6 + ext + i] = payload[i]! ^ KEY[i & 3]!
+  return f
+}
+
+/**
+ * Counts data payload bytes in a server-to-client byte stream (unmasked frames, any fragmentation), calling
+ * `onMessage` each time another `size` bytes have arrived (servers may fragment: websocket@1.0.35 cuts at 16 KiB).
+ */
+class Counter {
+  private header = Buffer.alloc(14)
+  private have = 0
+  private skip = 0
+  private data = false
+  private bytes = 0
+  constructor(
+    private readonly size: number,
+    private readonly onMessage: () => void,
+  ) {}
+
+  feed(b: Buffer): void {
+    let i = 0
+    const n = b.length
+    while (i < n) {
+      if (this.skip > 0) {
+        const k = Math.min(this.skip, n - i)
+        this.skip -= k
+        i += k
+        if (this.data) this.count(k)
+        continue
+      }
+      this.header[this.have++] = b[i++]!
+      if (this.have < 2) continue
+      const len7 = this.header[1]! & 0x7f
+      const need = len7 < 126 ? 2 : len7 === 126 ? 4 : 10
+      if (this.have < need) continue
+      const len = len7 < 126 ? len7 : len7 === 126 ? this.header.readUInt16BE(2) : Number(this.header.readBigUInt64BE(2))
+      this.data = (this.header[0]! & 0x08) === 0
+      this.have = 0
+      this.skip = len
+    }
+  }
+
+  private count(k: number): void {
+    this.bytes += k
+    while (this.bytes >= this.size) {
+      this.bytes -= this.size
+      this.onMessage()
+    }
+  }
+}
+
+/** Connect and upgrade; resolves with the socket once the 101 is in, leftover bytes fed to `onData`. */
+function connect(onData: (b: Buffer) => void): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port: job.port, host: '127.0.0.1', noDelay: true })
+    let head = Buffer.alloc(0)
+    const onHead = (b: Buffer) => {
+      head = Buffer.concat([head, b])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return
+      if (!head.subarray(0, 12).toString().includes('101')) {
+        reject(new Error(`upgrade refused: ${head.subarray(0, 40).toString()}`))
+        s.destroy()
+        return
+      }
+      s.off('data', onHead)
+      s.on('data', onData)
+      resolve(s)
+      if (end + 4 < head.length) onData(head.subarray(end + 4))
+    }
+    s.on('data', onHead)
+    s.once('error', reject)
+    s.write(UPGRADE)
+  })
+}
+
+async function connectAll(n: number, onData: (i: number) => (b: Buffer) => void, parallel = 100): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = new Array<net.Socket>(n)
+  let next = 0
+  const lane = async () => {
+    while (next < n) {
+      const i = next++
+      sockets[i] = await connect(onData(i))
+      sockets[i].on('error', () => {})
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallel, n) }, lane))
+  return sockets
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const now = () => Number(process.hrtime.bigint()) / 1e3
+
+async function echo(): Promise<object> {
+  const payload = job.binary ? Buffer.alloc(job.size, 0x5a) : text(job.size)
+  const f = frame(payload, job.binary)
+  let measuring = false
+  let done = 0
+  const lat = new Float64Array(1 << 20)
+  let nLat = 0
+  const sentAt = new Float64Array(job.conns)
+  const sockets: net.Socket[] = []
+  const sockets2 = await connectAll(job.conns, (i) => {
+    const c = new Counter(job.size, () => {
+      if (measuring) {
+        done++
+        if (nLat < lat.length) lat[nLat++] = now() - sentAt[i]!
+      }
+      sentAt[i] = now()
+      sockets[i]!.write(f)
+    })
+    return (b) => c.feed(b)
+  })
+  sockets.push(...sockets2)
+  for (let i = 0; i < job.conns; i++) {
+    sentAt[i] = now()
+    sockets[i]!.write(f)
+  }
+  await sleep(job.warmupMs)
+  process.send!({ mark: 'start' })
+  measuring = true
+  const t0 = now()
+  const cpu0 = process.cpuUsage()
+  await sleep(job.durationMs)
+  measuring = false
+  process.send!({ mark: 'end' })
+  const secs = (now() - t0) / 1e6
+  const cpu = process.cpuUsage(cpu0)
+  for (const s of sockets) s.destroy()
+  const l = lat.subarray(0, nLat).sort()
+  const pct = (p: number) => (nLat === 0 ? NaN : l[Math.min(nLat - 1, Math.floor(p * nLat))]!)
+  return {
+    roundTrips: done,
+    perSec: done / secs,
+    mbPerSec: (done * job.size) / secs / 1e6,
+    p50us: pct(0.5),
+    p99us: pct(0.99),
+    clientCpu: (cpu.user + cpu.system) / 1e6 / secs,
+  }
+}
+
+async function broadcast(): Promise<object> {
+  const f = frame(text(job.size), false)
+  let delivered = 0
+  let measured = 0
+  let measuring = false
+  let sent = 0
+  let trigger: net.Socket | null = null
+  const pump = () => {
+    // Bounded backlog: trigger k goes out once (k - window) full rounds have been delivered.
+    while (trigger !== null && delivered >= (sent - job.window) * job.conns) {
+      sent++
+      trigger.write(f)
+    }
+  }
+  const sockets = await connectAll(job.conns, () => {
+    const c = new Counter(job.size, () => {
+      delivered++
+      if (measuring) measured++
+    })
+    return (b) => {
+      c.feed(b)
+      pump()
+    }
+  })
+  trigger = sockets[0]!
+  pump()
+  await sleep(job.warmupMs)
+  process.send!({ mark: 'start' })
+  measuring = true
+  const t0 = now()
+  await sleep(job.durationMs)
+  measuring = false
+  process.send!({ mark: 'end' })
+  const secs = (now() - t0) / 1e6
+  for (const s of sockets) s.destroy()
+  return { delivered: measured, perSec: measured / secs }
+}
+
+async function connrate(): Promise<object> {
+  let measuring = false
+  let count = 0
+  let stop = false
+  const lane = async () => {
+    while (!stop) {
+      const s = await connect(() => {})
+      if (measuring) count++
+      s.resetAndDestroy()
+    }
+  }
+  const lanes = Array.from({ length: job.window }, lane)
+  await sleep(job.warmupMs)
+  measuring = true
+  const t0 = now()
+  await sleep(job.durationMs)
+  measuring = false
+  const secs = (now() - t0) / 1e6
+  stop = true
+  await Promise.all(lanes)
+  return { handshakes: count, perSec: count / secs }
+}
+
+async function idle(): Promise<void> {
+  const sockets = await connectAll(job.conns, () => () => {}, 200)
+  process.send!({ ready: sockets.length })
+  process.on('message', () => {
+    for (const s of sockets) s.destroy()
+    process.exit(0)
+  })
+}
+
+process.on('disconnect', () => process.exit(0))
+if (job.kind === 'idle') await idle()
+else {
+  const r = job.kind === 'echo' ? await echo() : job.kind === 'broadcast' ? await broadcast() : await connrate()
+  process.send!(r, () => process.exit(0))
+}

@@ -1,0 +1,262 @@
+/**
+ * End-to-end harness (issue 7): `npm run bench:e2e [-- --quick] [--rounds=N] [--impls=a,b] [--workloads=a,b]
+ * [--no-pin] [--profile=impl]`. Every server under test runs in its own child process (pinned to CPU 0), the raw load
+ * generator in another (CPU 1), both on 127.0.0.1. Rounds are interleaved (every implementation once per round,
+ * the order rotating each round) and each cell reports the median over rounds. Writes
+ * `benches/results/e2e.{json,md,svg}`.
+ */
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { machineInfo } from '../lib/machine.js'
+import { renderMarkdown, renderSvg, summarize, type Cell, type Impl, type WorkloadId } from './report.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const resultsDir = join(here, '..', 'results')
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=')
+    return [k!, v ?? 'true'] as const
+  }),
+)
+const quick = args.has('quick')
+const rounds = Number(args.get('rounds') ?? (quick ? 1 : 3))
+const warmupMs = Number(args.get('warmup') ?? (quick ? 300 : 1000))
+const durationMs = Number(args.get('duration') ?? (quick ? 800 : 3000))
+const pin = !args.has('no-pin')
+const profile = args.get('profile')
+
+const IMPL_ENV: Record<Impl, NodeJS.ProcessEnv> = {
+  'ferro-native': { FERROSOCKET_BACKEND: 'native' },
+  'ferro-ts': { FERROSOCKET_BACKEND: 'ts' },
+  ws: {},
+  'ws-js': { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' },
+  websocket: {},
+}
+const impls = (args.get('impls')?.split(',') ?? Object.keys(IMPL_ENV)) as Impl[]
+
+interface Workload {
+  id: WorkloadId
+  kind: 'echo' | 'broadcast' | 'connrate' | 'idle'
+  conns: number
+  size: number
+  binary: boolean
+  window: number
+}
+const ALL: Workload[] = [
+  { id: 'echo-32B-1', kind: 'echo', conns: 1, size: 32, binary: false, window: 1 },
+  { id: 'echo-32B-100', kind: 'echo', conns: 100, size: 32, binary: false, window: 1 },
+  { id: 'echo-32B-1000', kind: 'echo', conns: 1000, size: 32, binary: false, window: 1 },
+  { id: 'echo-64KiB-text', kind: 'echo', conns: 1, size: 65536, binary: false, window: 1 },
+  { id: 'echo-1MiB-binary', kind: 'echo', conns: 1, size: 1 << 20, binary: true, window: 1 },
+  { id: 'connrate', kind: 'connrate', conns: 0, size: 0, binary: false, window: 32 },
+  { id: 'broadcast-1KiB-1000', kind: 'broadcast', conns: 1000, size: 1024, binary: false, window: 4 },
+  { id: 'idle-5000', kind: 'idle', conns: 5000, size: 0, binary: false, window: 0 },
+]
+const wanted = args.get('workloads')?.split(',')
+const workloads = ALL.filter((w) => wanted === undefined || wanted.includes(w.id))
+
+const NODE_ARGS = ['--import', '@oxc-node/core/register']
+const TIMEOUT_MS = 60_000
+
+interface Stats {
+  cpu: { user: number; system: number }
+  mem: NodeJS.MemoryUsage
+  connections: number
+}
+
+class Server {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static start(impl: Impl, mode: 'echo' | 'broadcast', extraArgs: string[] = []): Promise<Server> {
+    const nodeArgs = [...NODE_ARGS, ...extraArgs]
+    if (profile === impl) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`)
+    const child = fork(join(here, 'server.ts'), [impl, mode], {
+      ...pinned(0, nodeArgs),
+      env: { ...process.env, ...IMPL_ENV[impl] },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${impl} server did not start`)), TIMEOUT_MS)
+      child.once('message', (m: { port: number }) => {
+        clearTimeout(timer)
+        resolve(new Server(child, m.port))
+      })
+      child.once('exit', (code) => reject(new Error(`${impl} server exited (${code})`)))
+    })
+  }
+
+  stats(gc = false): Promise<Stats> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: Stats) => resolve(m))
+      this.child.send({ cmd: 'stats', gc })
+    })
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve())
+      // SIGINT lets --cpu-prof write its profile.
+      this.child.kill(profile !== undefined ? 'SIGINT' : 'SIGTERM')
+      setTimeout(() => this.child.kill('SIGKILL'), 5000).unref()
+    })
+  }
+}
+
+/** Fork options that run node under `taskset -c <cpu>` (the IPC channel survives the exec). */
+function pinned(cpu: number, nodeArgs: string[]): ForkOptions {
+  if (!pin) return { execArgv: nodeArgs }
+  return { execPath: '/usr/bin/taskset', execArgv: ['-c', String(cpu), process.execPath, ...nodeArgs] }
+}
+
+/**
+ * Run one load-generator job. `onMark` is called at the start and end of its measure window (server stats are
+ * taken there); `onReady` when an idle job has all its connections open (the job ends when it resolves).
+ */
+function loadgen(
+  job: object,
+  onReady?: () => Promise<void>,
+  onMark?: (mark: 'start' | 'end') => void,
+): Promise<Record<string, number>> {
+  const child = fork(join(here, 'loadgen.ts'), [JSON.stringify(job)], {
+    ...pinned(1, NODE_ARGS),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`load generator timed out: ${JSON.stringify(job)}`))
+    }, TIMEOUT_MS)
+    child.on('message', (m: Record<string, number | string>) => {
+      if ('mark' in m) {
+        onMark?.(m.mark as 'start' | 'end')
+        return
+      }
+      if ('ready' in m) {
+        void (onReady?.() ?? Promise.resolve()).then(() => child.send('exit'))
+        return
+      }
+      clearTimeout(timer)
+      resolve(m as Record<string, number>)
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      if (code !== 0) reject(new Error(`load generator exited ${code}: ${JSON.stringify(job)}`))
+      else resolve({})
+    })
+  })
+}
+
+const cpuUs = (s: Stats) => s.cpu.user + s.cpu.system
+
+async function runThroughput(server: Server, w: Workload): Promise<Record<string, number>> {
+  const job = { ...w, port: server.port, warmupMs, durationMs }
+  let start: Promise<[Stats, bigint]> | null = null
+  let end: Promise<[Stats, bigint]> | null = null
+  const snap = async (): Promise<[Stats, bigint]> => {
+    const t = process.hrtime.bigint()
+    return [await server.stats(), t]
+  }
+  const r = await loadgen(job, undefined, (mark) => {
+    if (mark === 'start') start = snap()
+    else end = snap()
+  })
+  if (start !== null && end !== null) {
+    const [[s0, t0], [s1, t1]] = await Promise.all([start as Promise<[Stats, bigint]>, end as Promise<[Stats, bigint]>])
+    const cpu = cpuUs(s1) - cpuUs(s0)
+    r.serverCpuShare = cpu / (Number(t1 - t0) / 1e3)
+    const n = r.roundTrips ?? r.delivered ?? 0
+    if (n > 0) r.serverCpuUsPerMsg = cpu / n
+  }
+  return r
+}
+
+async function runIdle(impl: Impl, w: Workload): Promise<Record<string, number>> {
+  const server = await Server.start(impl, 'echo', ['--expose-gc'])
+  try {
+    const base = await server.stats(true)
+    let loaded: Stats | null = null
+    await loadgen({ ...w, port: server.port, warmupMs: 0, durationMs: 0 }, async () => {
+      await new Promise((r) => setTimeout(r, 300))
+      loaded = await server.stats(true)
+    })
+    const l = loaded as Stats | null
+    if (l === null || l.connections !== w.conns) throw new Error(`${impl}: ${l?.connections} of ${w.conns} connected`)
+    const per = (f: (m: NodeJS.MemoryUsage) => number) => (f(l.mem) - f(base.mem)) / w.conns
+    return {
+      rssBytesPerConn: per((m) => m.rss),
+      heapBytesPerConn: per((m) => m.heapUsed + m.external),
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo()
+  const cells: Cell[] = []
+  const started = Date.now()
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order every round so no implementation always runs first (or right after the same neighbour).
+    const order = impls.map((_, i) => impls[(i + round) % impls.length]!)
+    for (const impl of order) {
+      const echoLike = workloads.filter((w) => w.kind === 'echo' || w.kind === 'connrate')
+      if (echoLike.length > 0) {
+        const server = await Server.start(impl, 'echo')
+        try {
+          for (const w of echoLike) cells.push(await cell(impl, round, w, () => runThroughput(server, w)))
+        } finally {
+          await server.stop()
+        }
+      }
+      for (const w of workloads.filter((x) => x.kind === 'broadcast')) {
+        const server = await Server.start(impl, 'broadcast')
+        try {
+          cells.push(await cell(impl, round, w, () => runThroughput(server, w)))
+        } finally {
+          await server.stop()
+        }
+      }
+      for (const w of workloads.filter((x) => x.kind === 'idle')) cells.push(await cell(impl, round, w, () => runIdle(impl, w)))
+    }
+  }
+  const summary = summarize(cells, impls)
+  const meta = {
+    machine: { ...machine, loadavgEnd: (await import('node:os')).loadavg() },
+    mode: quick ? 'quick' : 'full',
+    rounds,
+    warmupMs,
+    durationMs,
+    pinned: pin,
+    seconds: Math.round((Date.now() - started) / 1000),
+  }
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, 'e2e.json'), JSON.stringify({ meta, summary, cells }, null, 2) + '\n')
+  writeFileSync(join(resultsDir, 'e2e.md'), renderMarkdown(meta, summary))
+  writeFileSync(join(resultsDir, 'e2e.svg'), renderSvg(summary))
+  console.log(renderMarkdown(meta, summary))
+  console.log('written: benches/results/e2e.{json,md,svg}')
+}
+
+async function cell(impl: Impl, round: number, w: Workload, f: () => Promise<Record<string, number>>): Promise<Cell> {
+  try {
+    const metrics = await f()
+    console.error(`round ${round + 1}/${rounds} ${impl.padEnd(12)} ${w.id.padEnd(20)} ${fmt(metrics)}`)
+    return { impl, round, workload: w.id, metrics }
+  } catch (err) {
+    console.error(`round ${round + 1}/${rounds} ${impl} ${w.id} FAILED: ${String(err)}`)
+    return { impl, round, workload: w.id, metrics: {}, error: String(err) }
+  }
+}
+
+function fmt(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join(' ')
+}
+
+await main()
