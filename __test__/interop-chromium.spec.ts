@@ -13,12 +13,15 @@ import { startOurServer } from './helpers/interop-servers.js'
 
 const executablePath = '/usr/bin/chromium'
 
-test('our server ⇄ headless Chromium: payloads, server pings, subprotocol, closes, Origin, deflate declined', async (t) => {
+const title = 'our server ⇄ headless Chromium: payloads, server pings, subprotocol, closes, Origin, deflate declined'
+
+test(title, async (t) => {
   t.timeout(90000)
   // Installed by `npm test` (scripts/install-chromium.sh); a missing browser is a failure, never a skip.
   t.true(existsSync(executablePath), `${executablePath} missing: run sh scripts/install-chromium.sh`)
   const server = await startOurServer(t, '<!doctype html><meta charset="utf-8"><title>ferrosocket interop</title>')
-  const browser = await within(chromium.launch({ executablePath, args: ['--no-sandbox'], timeout: 30000 }), 40000, 'chromium launch')
+  const launch = chromium.launch({ executablePath, args: ['--no-sandbox'], timeout: 30000 })
+  const browser = await within(launch, 40000, 'chromium launch')
   t.teardown(() => browser.close())
   const page = await browser.newPage()
   // The handshake as Chromium's network stack saw it (DevTools protocol), to check the 101 itself.
@@ -26,8 +29,12 @@ test('our server ⇄ headless Chromium: payloads, server pings, subprotocol, clo
   await cdp.send('Network.enable')
   const offered: string[] = []
   const answered: Array<Record<string, string>> = []
-  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => offered.push(header(e.request.headers, 'Sec-WebSocket-Extensions')))
-  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => answered.push({ status: String(e.response.status), ...e.response.headers }))
+  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) =>
+    offered.push(header(e.request.headers, 'Sec-WebSocket-Extensions')),
+  )
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) =>
+    answered.push({ status: String(e.response.status), ...e.response.headers }),
+  )
   const pageUrl = `http://127.0.0.1:${server.port}/page`
   const response = await page.goto(pageUrl, { timeout: 15000 })
   t.is(response?.status(), 200)

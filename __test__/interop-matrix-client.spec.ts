@@ -18,7 +18,8 @@ test.before(() => {
 
 // When the server starts the close: ws and websockets report the reply frame they got (ours answers 1000, no
 // reason); the original reports its own code and reason.
-const servers: Array<[string, (t: ExecutionContext) => Promise<ServerEnd>, PairOptions['serverInitiatorSees'], boolean]> = [
+type ServerRow = [string, (t: ExecutionContext) => Promise<ServerEnd>, PairOptions['serverInitiatorSees'], boolean]
+const servers: ServerRow[] = [
   ['ws@8.23.0', startWsServer, reply1000, true],
   ['websocket@1.0.35', startWebsocketNodeServer, ownClose, true],
   ['Python websockets 17.4', startPythonServer, reply1000, false],

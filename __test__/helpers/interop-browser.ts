@@ -17,7 +17,10 @@ const SCRIPT = String.raw`async (a) => {
   const enc = new TextEncoder()
   const within = (p, label) => {
     let timer
-    return Promise.race([p, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(label + ': nothing within ' + STEP_MS + ' ms')), STEP_MS) })])
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(label + ': nothing within ' + STEP_MS + ' ms')), STEP_MS)
+    })
+    return Promise.race([p, timeout])
       .finally(() => clearTimeout(timer))
   }
   const textPayload = (n) => {
@@ -52,7 +55,8 @@ const SCRIPT = String.raw`async (a) => {
       if (w) w(m)
       else items.push(m)
     }
-    const next = () => items.length > 0 ? Promise.resolve(items.shift()) : within(new Promise((r) => waiters.push(r)), 'next message')
+    const next = () =>
+      items.length > 0 ? Promise.resolve(items.shift()) : within(new Promise((r) => waiters.push(r)), 'next message')
     const closed = new Promise((r) => { ws.onclose = (e) => r([e.code, e.reason]) })
     ws.onerror = () => reject(new Error('WebSocket error on ' + id))
     ws.onopen = () => resolve({ ws, next, closed })

@@ -27,7 +27,7 @@ export interface PairOptions {
   serverSeesPings: boolean
   /** The Origin the server must have seen on every connection. */
   origin: string
-  /** The client offers permessage-deflate by default (ws, websockets, Chromium): the offer is declined, the rest works. */
+  /** The client offers permessage-deflate by default (ws, websockets): declined, and the rest works. */
   offersDeflate?: boolean
 }
 
@@ -50,18 +50,21 @@ export async function checkPair(t: ExecutionContext, run: ClientRun, records: Re
     if (c.id === 'client-1000') {
       t.deepEqual(rec.received, expected, 'client → server: every payload arrived byte-exact')
       t.deepEqual(report.echoes, expected, 'server → client: every echo arrived byte-exact')
-      t.is(report.pong, o.clientPings ? CLIENT_PING.toString('hex') : null, 'client ping answered by a pong with its payload')
-      if (o.serverSeesPings && o.clientPings) t.deepEqual(rec.pings, [CLIENT_PING.toString('hex')], 'server saw the client ping')
+      const ping = CLIENT_PING.toString('hex')
+      t.is(report.pong, o.clientPings ? ping : null, 'client ping answered by a pong with its payload')
+      if (o.serverSeesPings && o.clientPings) t.deepEqual(rec.pings, [ping], 'server saw the client ping')
       t.is(report.serverPing, SERVER_PING.toString('hex'), 'server ping answered by a pong with its payload')
     }
     const initiator = c.by === 'client' ? report.close : rec.close
     const receiver = c.by === 'client' ? rec.close : report.close
-    t.deepEqual(receiver, [c.code, c.reason], `${c.id}: the ${c.by === 'client' ? 'server' : 'client'} sees the code and reason`)
-    t.deepEqual(initiator, (c.by === 'client' ? o.clientInitiatorSees : o.serverInitiatorSees)(c), `${c.id}: what the initiating ${c.by} reports`)
+    const other = c.by === 'client' ? 'server' : 'client'
+    t.deepEqual(receiver, [c.code, c.reason], `${c.id}: the ${other} sees the code and reason`)
+    const sees = c.by === 'client' ? o.clientInitiatorSees : o.serverInitiatorSees
+    t.deepEqual(initiator, sees(c), `${c.id}: what the initiating ${c.by} reports`)
   }
 }
 
-/** WebSocket-Node-style close reporting (ours, the original, W3CWebSocket on ours): the initiator's own code and reason. */
+/** WebSocket-Node-style close reporting (ours, the original, W3CWebSocket): the initiator's own code and reason. */
 export const ownClose = (c: CloseCase): Close => [c.code, c.reason]
-/** Our end and WebSocket-Node answer every close with 1000 and no reason, as the original does (RFC 6455 §5.5.1 lets the reply differ). */
+/** Ours and WebSocket-Node answer every close with 1000 and no reason (RFC 6455 §5.5.1 lets the reply differ). */
 export const reply1000 = (): Close => [1000, '']

@@ -199,7 +199,11 @@ export function ourW3COpener(t: ExecutionContext): Opener {
         ws.onerror = (e) => reject(new Error(`W3CWebSocket error: ${String(e)}`))
         ws.onmessage = (e) => {
           const d = e.data
-          inbox.push(typeof d === 'string' ? { kind: 'text', data: Buffer.from(d, 'utf8') } : { kind: 'binary', data: Buffer.from(d as ArrayBuffer) })
+          inbox.push(
+            typeof d === 'string'
+              ? { kind: 'text', data: Buffer.from(d, 'utf8') }
+              : { kind: 'binary', data: Buffer.from(d as ArrayBuffer) },
+          )
         }
         ws.onclose = (e) => closed.resolve([e.code, e.reason])
         ws.onopen = () =>

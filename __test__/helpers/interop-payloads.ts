@@ -86,7 +86,9 @@ export interface Step {
 export function sequence(): Step[] {
   const steps: Step[] = []
   for (const size of SIZES) {
-    for (const kind of KINDS) steps.push({ kind, size, payload: kind === 'text' ? textPayload(size) : binaryPayload(size) })
+    for (const kind of KINDS) {
+      steps.push({ kind, size, payload: kind === 'text' ? textPayload(size) : binaryPayload(size) })
+    }
   }
   return steps
 }

@@ -94,11 +94,17 @@ function listen(t: ExecutionContext, server: http.Server, cleanup: () => void): 
 }
 
 /** Our server; `page` (if given) is served as text/html on GET /page for the browser. */
-export async function startOurServer(t: ExecutionContext, page?: string): Promise<ServerEnd & { wsServer: WebSocketServer }> {
+export async function startOurServer(
+  t: ExecutionContext,
+  page?: string,
+): Promise<ServerEnd & { wsServer: WebSocketServer }> {
   const records = new Records()
   const httpServer = http.createServer((req, res) => {
-    if (page !== undefined && req.url === '/page') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page)
-    else res.writeHead(404).end()
+    if (page !== undefined && req.url === '/page') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page)
+    } else {
+      res.writeHead(404).end()
+    }
   })
   // Raised limits: the default maxReceivedFrameSize (64 KiB) refuses a 1 MiB single-frame message.
   const wsServer = new WebSocketServer({ httpServer, ...LIMITS })
@@ -188,10 +194,11 @@ export async function startWsServer(t: ExecutionContext): Promise<ServerEnd> {
   return { port, records }
 }
 
-/** Python `websockets` 17.4 server (fixtures/interop-peer.py server): prints its port, then one JSON record per line. */
+/** Python `websockets` 17.4 server (fixtures/interop-peer.py server): prints its port, then a JSON line per close. */
 export async function startPythonServer(t: ExecutionContext): Promise<ServerEnd> {
   const records = new Records()
-  const child = spawn(python, [path.join(here, '..', 'fixtures', 'interop-peer.py'), 'server'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const script = path.join(here, '..', 'fixtures', 'interop-peer.py')
+  const child = spawn(python, [script, 'server'], { stdio: ['pipe', 'pipe', 'pipe'] })
   t.teardown(() => {
     child.stdin.end()
     child.kill()
