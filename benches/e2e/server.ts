@@ -88,5 +88,8 @@ process.on('message', (msg: { cmd: string; gc?: boolean }) => {
   process.send!({ cpu: process.cpuUsage(), mem: process.memoryUsage(), connections })
 })
 process.on('disconnect', () => process.exit(0))
+// --cpu-prof writes its profile on a normal exit only.
+process.on('SIGINT', () => process.exit(0))
+process.on('SIGTERM', () => process.exit(0))
 
 await start()
