@@ -85,7 +85,8 @@ export function wsOpener(t: ExecutionContext): Opener {
         ws.on('message', (data, isBinary) => inbox.push({ kind: isBinary ? 'binary' : 'text', data: data as Buffer }))
         ws.on('pong', (data) => pongs.shift()?.(data))
         ws.on('close', (code, reason) => closed.resolve([code, reason.toString()]))
-        ws.once('error', reject)
+        // Persistent: a later socket error must fail the step (timeout), not crash the worker.
+        ws.on('error', reject)
         ws.once('open', () =>
           resolve({
             protocol: ws.protocol,
@@ -193,7 +194,10 @@ export function ourW3COpener(t: ExecutionContext): Opener {
     within(
       new Promise<Driver>((resolve, reject) => {
         const ws = new W3CWebSocket(url, PROTOCOLS, ORIGIN, null, null, LIMITS)
-        t.teardown(() => ws._connection?.drop())
+        t.teardown(() => {
+          if (ws.readyState === W3CWebSocket.CONNECTING) ws.close()
+          ws._connection?.drop()
+        })
         const inbox = new Inbox()
         const closed = deferred<Close>()
         ws.onerror = (e) => reject(new Error(`W3CWebSocket error: ${String(e)}`))

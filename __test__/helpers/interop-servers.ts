@@ -171,6 +171,7 @@ export async function startWsServer(t: ExecutionContext): Promise<ServerEnd> {
       received.push({ kind: isBinary ? 'binary' : 'text', size: buf.length, sha256: sha256(buf) })
       ws.send(buf, { binary: isBinary })
     })
+    ws.on('error', () => {}) // a broken connection shows up as a missing record, with its id
     ws.on('ping', (d) => pings.push(d.toString('hex')))
     ws.on('pong', (d) => {
       if (awaitingPong && d.equals(awaitingPong)) ws.send(`pong-ok:${d.toString('hex')}`)
