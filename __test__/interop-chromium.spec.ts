@@ -19,13 +19,14 @@ test(title, async (t) => {
   t.timeout(90000)
   // Installed by `npm test` (scripts/install-chromium.sh); a missing browser is a failure, never a skip.
   t.true(existsSync(executablePath), `${executablePath} missing: run sh scripts/install-chromium.sh`)
-  const server = await startOurServer(t, '<!doctype html><meta charset="utf-8"><title>ferrosocket interop</title>')
+  const page = '<!doctype html><meta charset="utf-8"><title>ferrosocket interop</title>'
+  const server = await startOurServer(t, { page })
   const launch = chromium.launch({ executablePath, args: ['--no-sandbox'], timeout: 30000 })
   const browser = await within(launch, 40000, 'chromium launch')
   t.teardown(() => browser.close())
-  const page = await browser.newPage()
+  const tab = await browser.newPage()
   // The handshake as Chromium's network stack saw it (DevTools protocol), to check the 101 itself.
-  const cdp = await page.context().newCDPSession(page)
+  const cdp = await tab.context().newCDPSession(tab)
   await cdp.send('Network.enable')
   const offered: string[] = []
   const answered: Array<Record<string, string>> = []
@@ -36,12 +37,12 @@ test(title, async (t) => {
     answered.push({ status: String(e.response.status), ...e.response.headers }),
   )
   const pageUrl = `http://127.0.0.1:${server.port}/page`
-  const response = await page.goto(pageUrl, { timeout: 15000 })
+  const response = await tab.goto(pageUrl, { timeout: 15000 })
   t.is(response?.status(), 200)
-  const origin = await page.evaluate('location.origin')
+  const origin = await tab.evaluate('location.origin')
   t.is(origin, `http://127.0.0.1:${server.port}`)
 
-  const result = (await within(page.evaluate(browserScript(server.port)), 60000, 'browser script')) as BrowserRun
+  const result = (await within(tab.evaluate(browserScript(server.port)), 60000, 'browser script')) as BrowserRun
   const run: ClientRun = { reports: new Map(Object.entries(result.reports)) }
   if (result.close1001Refused !== undefined) run.close1001Refused = result.close1001Refused
   await checkPair(t, run, server.records, {

@@ -24,8 +24,10 @@ const servers: ServerRow[] = [
   ['websocket@1.0.35', startWebsocketNodeServer, ownClose, true],
   ['Python websockets 17.4', startPythonServer, reply1000, false],
 ]
+// WebSocketClient sends every message as one frame (all three length encodings from our encoder); W3CWebSocket
+// keeps the default 16 KiB fragments.
 const clients: Array<[string, (t: ExecutionContext) => Opener, boolean]> = [
-  ['WebSocketClient', ourClientOpener, true],
+  ['WebSocketClient (unfragmented)', (t) => ourClientOpener(t, { fragmentOutgoingMessages: false }), true],
   ['W3CWebSocket', ourW3COpener, false],
 ]
 

@@ -179,11 +179,11 @@ export function websocketNodeOpener(t: ExecutionContext): Opener {
   return nodeStyleOpener(t, () => new websocketNode.client(LIMITS) as unknown as NodeStyleClient, 'websocket@1.0.35')
 }
 
-/** Our WebSocketClient. */
-export function ourClientOpener(t: ExecutionContext): Opener {
+/** Our WebSocketClient; `fragmentOutgoingMessages: false` sends each message as one frame (all length encodings). */
+export function ourClientOpener(t: ExecutionContext, config: { fragmentOutgoingMessages?: boolean } = {}): Opener {
   return nodeStyleOpener(
     t,
-    () => new WebSocketClient(LIMITS) as unknown as NodeStyleClient,
+    () => new WebSocketClient({ ...LIMITS, ...config }) as unknown as NodeStyleClient,
     'WebSocketClient',
   )
 }

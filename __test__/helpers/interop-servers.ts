@@ -93,10 +93,20 @@ function listen(t: ExecutionContext, server: http.Server, cleanup: () => void): 
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
 }
 
-/** Our server; `page` (if given) is served as text/html on GET /page for the browser. */
+export interface OurServerOptions {
+  /** Served as text/html on GET /page (the browser's page). */
+  page?: string
+  /**
+   * false: every message goes out as one frame, so the 16-bit (126, 65535) and 64-bit (65536, 1 MiB) length
+   * encodings of our encoder reach the peer; default true fragments at 16 KiB as WebSocket-Node does.
+   */
+  fragmentOutgoingMessages?: boolean
+}
+
+/** Our server (WebSocketServer from the public entry). */
 export async function startOurServer(
   t: ExecutionContext,
-  page?: string,
+  { page, fragmentOutgoingMessages = true }: OurServerOptions = {},
 ): Promise<ServerEnd & { wsServer: WebSocketServer }> {
   const records = new Records()
   const httpServer = http.createServer((req, res) => {
@@ -107,7 +117,7 @@ export async function startOurServer(
     }
   })
   // Raised limits: the default maxReceivedFrameSize (64 KiB) refuses a 1 MiB single-frame message.
-  const wsServer = new WebSocketServer({ httpServer, ...LIMITS })
+  const wsServer = new WebSocketServer({ httpServer, ...LIMITS, fragmentOutgoingMessages })
   wsServer.on('request', (request) => {
     const connection = request.accept(request.requestedProtocols.includes(SELECTED) ? SELECTED : null, request.origin)
     const ext = request.httpRequest.headers['sec-websocket-extensions']
