@@ -5,7 +5,7 @@ import test from 'ava'
 import { loadNativeCodec, nativeLoadErrors, tsCodec } from '../ts/codec/index.js'
 import { ErrorCode, type Codec } from '../ts/codec/types.js'
 import { chop, feed, randomStream } from './helpers/codec-feed.js'
-import { CLIENT, SERVER, Prng, naiveIsUtf8, naiveMask, randomUtf8, toHex } from './helpers/codec-util.js'
+import { CLIENT, SERVER, Prng, frame, naiveIsUtf8, naiveMask, randomUtf8, toHex } from './helpers/codec-util.js'
 
 const native = loadNativeCodec()
 const codecs: Array<[string, Codec]> = [['ts', tsCodec]]
@@ -79,6 +79,44 @@ test('mask: overlapping source and output give the memmove result on every backe
       }
     }
   }
+})
+
+test('parseFrames: big single-frame text messages (the addon defers their UTF-8 check to buffer.isUtf8) parse exactly like the twin', (t) => {
+  // Regression guard for PARSE_DEFER_UTF8: an invalid big text frame must stop the parse at that frame with the
+  // same count, state, descriptors and bytes (frames after it still masked) as a validating parse.
+  const rng = new Prng(0x7e47)
+  const key = () => rng.bytes(4)
+  const big = (n: number) => Buffer.from('é€😀a'.repeat(Math.ceil(n / 10))).subarray(0, n - (n % 10))
+  const cases: Array<[string, (isServer: boolean) => Buffer]> = [
+    ['valid 20 KiB text between frames', (m) => Buffer.concat([frame(0x82, rng.bytes(7), m ? key() : undefined), frame(0x81, big(20480), m ? key() : undefined), frame(0x89, rng.bytes(3), m ? key() : undefined)])],
+    ['invalid byte at the end of 40 KiB', (m) => { const p = big(40960); p[p.length - 1] = 0xff; return Buffer.concat([frame(0x82, rng.bytes(9), m ? key() : undefined), frame(0x81, p, m ? key() : undefined), frame(0x82, rng.bytes(100), m ? key() : undefined), frame(0x88, Buffer.from([3, 232]), m ? key() : undefined)]) }],
+    ['truncated code point at the end of 16 KiB', (m) => Buffer.concat([frame(0x81, Buffer.concat([Buffer.alloc(16384 - 1, 0x61), Buffer.from([0xe2])]), m ? key() : undefined), frame(0x81, Buffer.from('ok'), m ? key() : undefined)])],
+    ['two big frames, the second invalid, then a pending one', (m) => { const bad = big(30000); bad[5] = 0xc0; return Buffer.concat([frame(0x81, big(17000), m ? key() : undefined), frame(0x81, bad, m ? key() : undefined), frame(0x82, rng.bytes(500), m ? key() : undefined).subarray(0, 300)]) }],
+    ['fragmented big text (not deferred)', (m) => { const p = big(40000); p[39000] = 0xff; return Buffer.concat([frame(0x01, p.subarray(0, 20000), m ? key() : undefined), frame(0x80, p.subarray(20000), m ? key() : undefined)]) }],
+  ]
+  for (const [label, make] of cases) {
+    for (const [side, opts] of [['server', SERVER], ['client', CLIENT]] as const) {
+      const input = make(side === 'server')
+      const results = codecs.map(([, c]) => {
+        const buf = Buffer.from(input)
+        const state = new Float64Array(8)
+        const out = new Float64Array(4 * 8).fill(-7)
+        const count = c.parseFrames(buf, 0, buf.length, opts, state, out)
+        // Slots past the complete frames are meaningful only for a pending frame (S_PENDING, state[2]).
+        return { count, state: [...state], out: [...out.subarray(0, 4 * (count + state[2]!))], bytes: toHex(buf) }
+      })
+      if (results.length === 2) t.deepEqual(results[1], results[0], `${label} (${side})`)
+      t.true(results[0]!.count >= 0)
+    }
+  }
+  const invalid = codecs.map(([, c]) => {
+    const p = big(40960)
+    p[100] = 0xff
+    const buf = frame(0x81, p, key())
+    const state = new Float64Array(8)
+    return [c.parseFrames(buf, 0, buf.length, SERVER, state, new Float64Array(8)), state[3]]
+  })
+  for (const r of invalid) t.deepEqual(r, [0, ErrorCode.InvalidUtf8], 'an invalid big text frame is refused on every backend')
 })
 
 test('UTF-8: random valid/invalid buffers, same verdict as the reference, same stream state at every split', (t) => {
