@@ -116,7 +116,10 @@ const caseArb: fc.Arbitrary<DiffCase> = fc
     maxReceivedFrameSize: fc.constantFrom(0x10000, 300),
     maxReceivedMessageSize: fc.constantFrom(0x100000, 1000),
     maxReceivedFragments: fc.constantFrom(1024, 3),
-    assembleFragments: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    assembleFragments: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(true) },
+      { weight: 1, arbitrary: fc.constant(false) },
+    ),
   })
   .map(({ role, frames, cuts, ...limits }) => {
     const bytes = Buffer.concat(frames.map((f) => encode(f, (role === 'server') !== f.wrongMask)))
@@ -169,7 +172,8 @@ test(`native vs TS: ${RUNS} random frame streams × random chops → identical e
   for (const r of ts.results) {
     if (r.events.some((e) => e.startsWith('text ') || e.startsWith('binary '))) messages++
     const close = r.events.find((e) => e.startsWith('close '))
-    const code = close?.split(' ')[1] ?? (/(^| )88[0-9a-f]{2}\/(00000000\/)?03e8/.test(r.wire) ? 'replied 1000' : 'open')
+    const replied = /(^| )88[0-9a-f]{2}\/(00000000\/)?03e8/.test(r.wire)
+    const code = close?.split(' ')[1] ?? (replied ? 'replied 1000' : 'open')
     closes.set(code, (closes.get(code) ?? 0) + 1)
   }
   const seen = JSON.stringify([...closes].sort())

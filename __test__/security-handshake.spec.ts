@@ -102,8 +102,9 @@ test('malicious server: a 101 dribbled one byte per 30 ms → connectFailed at h
     stop = true
   })
   const server = await rawServer(t, (req, socket) => {
-    const text = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Pad: ${'p'.repeat(200)}\r\n`
-    const all = text + `Sec-WebSocket-Accept: ${acceptFor(req.key)}\r\n\r\n`
+    const all =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `X-Pad: ${'p'.repeat(200)}\r\nSec-WebSocket-Accept: ${acceptFor(req.key)}\r\n\r\n`
     void (async () => {
       for (let i = 0; i < all.length && !stop && !socket.destroyed; i++) {
         socket.write(all[i]!)

@@ -89,9 +89,10 @@ async function runCase(c: DiffCase): Promise<DiffResult> {
     keepalive: false,
     closeTimeout: 60000,
   })
-  conn.on('message', (m) =>
-    events.push(m.type === 'utf8' ? `text ${Buffer.from(m.utf8Data).toString('hex')}` : `binary ${m.binaryData.toString('hex')}`),
-  )
+  conn.on('message', (m) => {
+    const data = m.type === 'utf8' ? Buffer.from(m.utf8Data) : m.binaryData
+    events.push(`${m.type === 'utf8' ? 'text' : 'binary'} ${data.toString('hex')}`)
+  })
   conn.on('frame', (f: WebSocketFrame) =>
     events.push(`frame ${+f.fin}${+f.rsv1} ${f.opcode} ${f.binaryPayload.toString('hex')}`),
   )
