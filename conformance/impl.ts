@@ -27,4 +27,7 @@ export const AUTOBAHN_LIMITS = {
   maxReceivedFrameSize: 64 * 1024 * 1024,
   maxReceivedMessageSize: 64 * 1024 * 1024,
   maxReceivedFragments: 1024 * 1024,
+  // permessage-deflate for groups 12/13 (threshold 0: every echo is compressed, as the suite's own peers do).
+  // WebSocket-Node ignores the option.
+  perMessageDeflate: { threshold: 0 },
 }

@@ -19,6 +19,7 @@ import {
   FRAME_STRIDE,
   OPCODE_CLOSE,
   OPCODE_TEXT,
+  PARSE_ALLOW_RSV1,
   PARSE_EXPECT_MASKED,
   S_CONSUMED,
   S_ERROR,
@@ -93,9 +94,12 @@ export class Receiver {
     maxFrameSize: number,
     maxMessageSize: number,
     maxFragments: number,
+    allowRsv1 = false,
   ) {
     this.sink = sink
-    this.opts = { flags: expectMasked ? PARSE_EXPECT_MASKED : 0, maxFrameSize, maxMessageSize, maxFragments }
+    // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
+    const flags = (expectMasked ? PARSE_EXPECT_MASKED : 0) | (allowRsv1 ? PARSE_ALLOW_RSV1 : 0)
+    this.opts = { flags, maxFrameSize, maxMessageSize, maxFragments }
   }
 
   /** Feeds one socket chunk. */

@@ -24,7 +24,8 @@ export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean
 }
 
 /**
- * Writes a data message (opcode 1 or 2), fragmented per `threshold` (0 = never). `cb` runs once, after the
+ * Writes a data message (opcode 1 or 2), fragmented per `threshold` (0 = never); `rsv1` marks a compressed
+ * message (RFC 7692 §6.1: on the first frame only). `cb` runs once, after the
  * last fragment (or with the first error). Returns false when the socket's buffer is above its high-water mark.
  */
 export function writeMessage(
@@ -34,13 +35,14 @@ export function writeMessage(
   masked: boolean,
   threshold: number,
   cb: ((err?: Error | null) => void) | undefined,
+  rsv1 = false,
 ): boolean {
   const len = payload.length
   const frames = threshold > 0 && len > threshold ? Math.ceil(len / threshold) : 1
   if (masked || len <= COPY_LIMIT) {
     const out = Buffer.allocUnsafe(codec.encodedLength(len, frames > 1 ? threshold : 0, masked))
     const keys = masked ? takeMaskKeys(frames) : null
-    codec.encodeMessage(payload, opcode, false, frames > 1 ? threshold : 0, keys, out, 0)
+    codec.encodeMessage(payload, opcode, rsv1, frames > 1 ? threshold : 0, keys, out, 0)
     return socket.write(out, cb)
   }
   const headers = Buffer.allocUnsafe(frames * 10)
@@ -49,7 +51,7 @@ export function writeMessage(
     const start = i * threshold
     const last = i === frames - 1
     const flen = frames === 1 ? len : last ? len - start : threshold
-    const bits = (last ? 0x80 : 0) | (i === 0 ? opcode : 0)
+    const bits = (last ? 0x80 : 0) | (i === 0 ? opcode | (rsv1 ? 0x40 : 0) : 0)
     const n = codec.encodeHeader(headers, i * 10, bits, flen, -1)
     socket.write(headers.subarray(i * 10, i * 10 + n))
     socket.write(frames === 1 ? payload : payload.subarray(start, start + flen), last ? cb : undefined)

@@ -7,7 +7,10 @@ import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, RequestOption
 import https from 'node:https'
 import type { Socket } from 'node:net'
 import type { ConnectionConfig } from './config.js'
+import { buildOffer, resolveDeflateOptions } from './deflate/negotiate.js'
+import type { PerMessageDeflateOptions, ResolvedDeflateOptions } from './deflate/negotiate.js'
 import { WebSocketConnection } from './WebSocketConnection.js'
+import type { Extension } from './WebSocketConnection.js'
 import {
   buildRequestHeaders,
   makeNonce,
@@ -49,6 +52,12 @@ export interface IClientConfig extends ConnectionConfig {
   handshakeTimeout?: number
   /** Client keepalive (undocumented in WebSocket-Node but honoured, issue #385): off unless set. @default false */
   keepalive?: boolean
+  /**
+   * ferrosocket addition: offer permessage-deflate (RFC 7692) with these settings (see
+   * `PerMessageDeflateOptions`); the server's answer is checked strictly (unknown or duplicate parameters, a
+   * window larger than we allowed, `client_max_window_bits` we did not offer → `connectFailed`). @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions
 }
 
 /** The effective client configuration (defaults applied). */
@@ -146,6 +155,8 @@ export class WebSocketClient extends EventEmitter {
     if (this.config.webSocketVersion !== 8 && this.config.webSocketVersion !== 13) {
       throw new Error('Requested webSocketVersion is not supported. Allowed values are 8 and 13.')
     }
+    // Bad permessage-deflate settings fail here, not at connect().
+    resolveDeflateOptions(this.config.perMessageDeflate)
   }
 
   /**
@@ -175,7 +186,9 @@ export class WebSocketClient extends EventEmitter {
     const nonce = makeNonce()
     this.base64nonce = nonce
     const tls = this.config.tlsOptions
+    const deflate = resolveDeflateOptions(this.config.perMessageDeflate)
     const reqHeaders = buildRequestHeaders({
+      extensions: deflate ? buildOffer(deflate) : undefined,
       target,
       version: this.config.webSocketVersion,
       nonce,
@@ -198,10 +211,15 @@ export class WebSocketClient extends EventEmitter {
         if (!EXCLUDED_TLS_OPTIONS.has(k)) (options as Record<string, unknown>)[k] = v
       }
     }
-    this._start(options, nonce, protocols)
+    this._start(options, nonce, protocols, deflate)
   }
 
-  private _start(options: https.RequestOptions, nonce: string, protocols: string[]): void {
+  private _start(
+    options: https.RequestOptions,
+    nonce: string,
+    protocols: string[],
+    deflate: ResolvedDeflateOptions | null,
+  ): void {
     // Each connect() is its own attempt with its own nonce, timer and settled flag, so several attempts may run at
     // once (the original shared one nonce and failed all but the last). `abort()` cancels every pending attempt.
     const req = (this.secure ? https : http).request(options)
@@ -233,7 +251,7 @@ export class WebSocketClient extends EventEmitter {
       if (response.statusCode === 101) {
         // Node only treats a 101 as an upgrade when `Connection` carries the token; this one is a broken handshake,
         // not an HTTP answer, so report why (the original said "non-101 status: 101").
-        const check = validateResponse(response.headers, nonce, protocols)
+        const check = validateResponse(response.headers, nonce, protocols, deflate)
         response.destroy()
         req.destroy()
         this.emit('connectFailed', new Error(check.ok ? describeResponse(response) : check.message))
@@ -256,7 +274,7 @@ export class WebSocketClient extends EventEmitter {
       this.socket = socket
       this.response = response
       this.firstDataChunk = head
-      const check = validateResponse(response.headers, nonce, protocols)
+      const check = validateResponse(response.headers, nonce, protocols, deflate)
       if (!check.ok) {
         // RFC 6455 §4.1: "_Fail the WebSocket Connection_": close TCP, never speak WebSocket on it.
         socket.on('error', () => {})
@@ -265,7 +283,7 @@ export class WebSocketClient extends EventEmitter {
         return
       }
       this.protocol = check.protocol
-      this._succeed(socket, head, check.protocol)
+      this._succeed(socket, head, check.protocol, check.extension ? [check.extension] : [])
     })
     const ms = this.config.handshakeTimeout
     if (ms > 0) {
@@ -277,8 +295,8 @@ export class WebSocketClient extends EventEmitter {
     req.end()
   }
 
-  private _succeed(socket: Socket, head: Buffer, protocol: string | undefined): void {
-    const connection = new WebSocketConnection(socket, [], protocol, true, this.config)
+  private _succeed(socket: Socket, head: Buffer, protocol: string | undefined, extensions: Extension[]): void {
+    const connection = new WebSocketConnection(socket, extensions, protocol, true, this.config)
     connection.webSocketVersion = this.config.webSocketVersion
     connection._addSocketEventListeners()
     this.emit('connect', connection)

@@ -28,12 +28,15 @@ import type { ConnectionState } from './constants.js'
 import { resolveConnectionOptions } from './config.js'
 import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
 import type { ProtocolError } from './errors.js'
+import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './deflate/negotiate.js'
+import { PerMessageDeflate } from './PerMessageDeflate.js'
+import type { DeflateError } from './PerMessageDeflate.js'
 import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
 import { controlPayload, encodeFrame, truncateUtf8, writeMessage, writeText } from './Sender.js'
 import { WebSocketFrame } from './WebSocketFrame.js'
 
-/** A negotiated extension (WebSocket-Node never negotiates any; always `[]`). */
+/** A negotiated extension: `[]`, or permessage-deflate with the parameters of the handshake response. */
 export interface Extension {
   name: string
   params: Array<{ name: string; value?: string }>
@@ -124,6 +127,15 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   private _msgOpcode = 0
   private _msgBuf: Buffer | null = null
   private _msgLen = 0
+  // permessage-deflate (null unless negotiated).
+  private readonly _pmd: PerMessageDeflate | null = null
+  private _msgCompressed = false
+  /** A received message is being inflated: the receiver is held so later frames keep their order. */
+  private _inflating = false
+  /** A message is being compressed: later sends (and our close frame) wait in `_sendQueue`, in order. */
+  private _deflating = false
+  private readonly _sendQueue: Array<(abort: boolean) => void> = []
+  private _sendStopped = false
 
   constructor(
     socket: Socket,
@@ -143,6 +155,11 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this.closeTimeout = opts.closeTimeout
     this.assembleFragments = opts.assembleFragments
     this.maxReceivedMessageSize = opts.maxMessageSize
+    const pmdExt = this.extensions.find((e) => e.name === EXTENSION_NAME)
+    const pmdOpts = pmdExt ? resolveDeflateOptions(config.perMessageDeflate ?? true) : null
+    if (pmdExt && pmdOpts) {
+      this._pmd = new PerMessageDeflate(agreedParams(pmdExt, !maskOutgoingPackets, pmdOpts), pmdOpts)
+    }
     // Without assembly nothing is buffered beyond one frame, so message/fragment limits do not apply.
     this._receiver = new Receiver(
       this,
@@ -150,6 +167,7 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       opts.maxFrameSize,
       opts.assembleFragments ? opts.maxMessageSize : Number.MAX_SAFE_INTEGER,
       opts.assembleFragments ? opts.maxFragments : 0,
+      this._pmd !== null,
     )
     // An 'error' listener from the first moment: WebSocket-Node removed all of them here and crashed on
     // ECONNRESET before the handshake write completed (issues #407, #458).
@@ -208,7 +226,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       this.emit('frame', frame)
       if (opcode < 8) return
     } else if (opcode < 8) {
-      if ((bits & 0x80) !== 0 && opcode !== 0) this._deliver(opcode, payload)
+      if (opcode !== 0) this._msgCompressed = (bits & 0x40) !== 0
+      if ((bits & 0x80) !== 0 && opcode !== 0) this._complete(opcode, payload)
       else this._addFragment(opcode, (bits & 0x80) !== 0, payload)
       return
     }
@@ -248,7 +267,38 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     const messageOpcode = this._msgOpcode
     this._msgBuf = null
     this._msgLen = this._msgOpcode = 0
-    this._deliver(messageOpcode, data)
+    this._complete(messageOpcode, data)
+  }
+
+  /** A whole message: delivered now, or inflated first (RSV1 on its first frame, RFC 7692 §6.2). */
+  private _complete(opcode: number, data: Buffer): void {
+    const pmd = this._pmd
+    if (!this._msgCompressed || pmd === null) {
+      this._deliver(opcode, data)
+      return
+    }
+    this._msgCompressed = false
+    // Hold the receiver until the message is out, so frames after it (close included) keep their order.
+    this._inflating = true
+    this._receiver.paused = true
+    pmd.decompress(data, this._opts.maxMessageSize, (err, out) => this._inflated(opcode, err, out))
+  }
+
+  private _inflated(opcode: number, err: DeflateError | null, out: Buffer | undefined): void {
+    this._inflating = false
+    // Closed meanwhile (drop, socket gone, peer's close already handled): no event after 'close'.
+    if (this._receiver.stopped || this.closeEventEmitted) return
+    if (err !== null || out === undefined) {
+      this.drop(err?.closeCode ?? 1007, err?.message)
+      return
+    }
+    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x).
+    if (opcode === 0x01 && !codec.isValidUtf8(out)) {
+      this.drop(1007, 'Invalid UTF-8 Data Received')
+      return
+    }
+    this._deliver(opcode, out)
+    if (!this.inputPaused && !this._receiver.stopped) this._receiver.resume()
   }
 
   private _deliver(opcode: number, data: Buffer): void {
@@ -320,6 +370,10 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   /** Sends a text message (fragmented above `fragmentationThreshold`). */
   sendUTF(data: { toString(): string }, cb?: SendCallback): void {
     if (!this._writable(cb)) return
+    if (this._pmd !== null) {
+      this._sendData(0x01, Buffer.from(data.toString(), 'utf8'), cb)
+      return
+    }
     const threshold = this._opts.fragmentationThreshold
     this._afterWrite(writeText(this.socket, data.toString(), this.maskOutgoingPackets, threshold, cb))
   }
@@ -330,6 +384,10 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()')
     }
     if (!this._writable(cb)) return
+    if (this._pmd !== null) {
+      this._sendData(0x02, data, cb)
+      return
+    }
     const threshold = this._opts.fragmentationThreshold
     this._afterWrite(writeMessage(this.socket, 2, data, this.maskOutgoingPackets, threshold, cb))
   }
@@ -370,11 +428,64 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
    */
   sendCloseFrame(reasonCode: number = 1000, description?: string | null, cb?: SendCallback): void {
     if (!this.socket.writable) return
+    if (this._deflating) {
+      // After the messages still being compressed (RFC 6455 §5.5.1: nothing may follow a close frame).
+      this._sendQueue.push((abort) => {
+        if (abort) this._writeCloseFrame(reasonCode, description, cb)
+        else this.sendCloseFrame(reasonCode, description, cb)
+      })
+      return
+    }
+    this._writeCloseFrame(reasonCode, description, cb)
+  }
+
+  private _writeCloseFrame(reasonCode: number, description: string | null | undefined, cb?: SendCallback): void {
+    if (!this.socket.writable) return
     const payload = codec.isValidCloseCode(reasonCode)
       ? codec.encodeClosePayload(reasonCode, typeof description === 'string' ? truncateUtf8(description, 123) : '')
       : EMPTY
     this.socket.write(encodeFrame(0x08, payload, this.maskOutgoingPackets), cb)
     this.socket.end()
+  }
+
+  /**
+   * With permessage-deflate: compress (at or above the threshold) and send, one message at a time so the wire
+   * order is the call order. The payload is kept by reference until it is compressed, as `ws` does.
+   */
+  private _sendData(opcode: number, payload: Buffer, cb: SendCallback | undefined): void {
+    const pmd = this._pmd as PerMessageDeflate
+    const run = (abort: boolean): void => {
+      if (abort || this._sendStopped || !this.socket.writable) {
+        if (cb) process.nextTick(cb, new Error('WebSocket connection is not open.'))
+        return
+      }
+      const threshold = this._opts.fragmentationThreshold
+      const masked = this.maskOutgoingPackets
+      if (payload.length < pmd.threshold) {
+        this._afterWrite(writeMessage(this.socket, opcode, payload, masked, threshold, cb))
+        return
+      }
+      this._deflating = true
+      pmd.compress(payload, (err, out) => {
+        this._deflating = false
+        if (err !== null || out === undefined || this._sendStopped || !this.socket.writable) {
+          if (cb) process.nextTick(cb, err ?? new Error('WebSocket connection is not open.'))
+        } else {
+          this._afterWrite(writeMessage(this.socket, opcode, out, masked, threshold, cb, true))
+        }
+        this._runSendQueue(false)
+      })
+    }
+    if (this._deflating) this._sendQueue.push(run)
+    else run(false)
+  }
+
+  private _runSendQueue(abort: boolean): void {
+    while (!this._deflating || abort) {
+      const next = this._sendQueue.shift()
+      if (next === undefined) return
+      next(abort)
+    }
   }
 
   private _writable(cb: SendCallback | undefined): boolean {
@@ -428,7 +539,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this._msgBuf = null
     this._msgLen = this._msgOpcode = 0
     const sendFrame = skipCloseFrame !== true && this.socket.writable
-    if (sendFrame) this.sendCloseFrame(code, desc)
+    if (sendFrame) this._writeCloseFrame(code, desc)
+    this._stopDeflate()
     this.connected = false
     this.state = STATE_CLOSED
     this.clearCloseTimer()
@@ -456,7 +568,16 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   resume(): void {
     this.inputPaused = false
     this.socket.resume()
-    this._receiver.resume()
+    if (!this._inflating) this._receiver.resume()
+  }
+
+  /** Closes the zlib streams; queued sends fail with 'WebSocket connection is not open.'. */
+  private _stopDeflate(): void {
+    if (this._pmd === null) return
+    this._sendStopped = true
+    this._pmd.close()
+    this._deflating = false
+    this._runSendQueue(true)
   }
 
   private _emitClose(): void {
@@ -548,6 +669,7 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this.connected = false
     this.state = STATE_CLOSED
     this._receiver.stop()
+    this._stopDeflate()
     if (this.closeReasonCode === -1) {
       this.closeReasonCode = CLOSE_REASON_ABNORMAL
       this.closeDescription = TEXT_DROPPED_BY_PEER

@@ -10,6 +10,7 @@ import { Deprecation } from './Deprecation.js'
 import { WebSocketConnection } from './WebSocketConnection.js'
 import type { IServerConfig } from './WebSocketServer.js'
 import { formatSetCookies, parseCookies, type ICookie, type IParsedCookie } from './handshake/cookies.js'
+import { acceptOffer, resolveDeflateOptions } from './deflate/negotiate.js'
 import { parseExtensions, type IRequestedExtension } from './handshake/extensions.js'
 import { firstNonTokenChar, parseProtocols } from './handshake/protocols.js'
 import {
@@ -83,7 +84,7 @@ export class WebSocketRequest extends EventEmitter {
   webSocketVersion!: number
   /** The `Origin` header (version 13) or `Sec-WebSocket-Origin` (version 8); undefined for non-browser clients. */
   origin: string | undefined
-  /** The offered extensions (`parseExtensions` on); none is ever negotiated. */
+  /** The offered extensions (`parseExtensions` on); only permessage-deflate is negotiated, if enabled. */
   requestedExtensions: IRequestedExtension[] = []
   /** The offered subprotocols, lower-cased, in the client's order. */
   requestedProtocols: string[] = []
@@ -219,7 +220,15 @@ export class WebSocketRequest extends EventEmitter {
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
       `Sec-WebSocket-Accept: ${computeAcceptKey(String(this.key))}\r\n`
     let protocol: string | null | undefined = acceptedProtocol
+    let extensions: IRequestedExtension[] = []
     try {
+      // RFC 7692 §5: answer the first acceptable permessage-deflate offer, only when the server enables it.
+      const deflate = resolveDeflateOptions(this.serverConfig.perMessageDeflate)
+      const agreed = deflate ? acceptOffer(this.httpRequest.headers['sec-websocket-extensions'], deflate) : null
+      if (agreed !== null) {
+        response += `Sec-WebSocket-Extensions: ${agreed.header}\r\n`
+        extensions = [agreed.extension]
+      }
       if (acceptedProtocol) {
         const lowerCased = String(acceptedProtocol).toLocaleLowerCase()
         const fullCase = this.protocolFullCaseMap[lowerCased] ?? String(acceptedProtocol)
@@ -252,7 +261,7 @@ export class WebSocketRequest extends EventEmitter {
     const socket = this.socket
     let connection: WebSocketConnection
     try {
-      connection = new WebSocketConnection(socket, [], protocol ?? null, false, this.serverConfig)
+      connection = new WebSocketConnection(socket, extensions, protocol ?? null, false, this.serverConfig)
     } catch (e) {
       socket.destroy()
       throw e

@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { WebSocketConnection } from './WebSocketConnection.js'
 import type { ConnectionConfig } from './config.js'
+import { resolveDeflateOptions } from './deflate/negotiate.js'
+import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
 import { WebSocketRequest } from './WebSocketRequest.js'
 
 /** Something with a `toString()`, sent as text by `broadcast`/`broadcastUTF`. */
@@ -69,6 +71,12 @@ export interface IServerConfig extends ConnectionConfig {
    * @default 0
    */
   pendingRequestTimeout?: number
+  /**
+   * ferrosocket addition: permessage-deflate (RFC 7692). `false` (default): never negotiated. `true` or options:
+   * the first acceptable offer of each request is answered in `accept()` (see `PerMessageDeflateOptions`);
+   * `connection.extensions` then shows the agreed parameters. @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions
 }
 
 /** The options `mount` gives a default to. */
@@ -77,7 +85,7 @@ type DefaultedOption =
   | keyof ServerDefaultsOfConnection
 type ServerDefaultsOfConnection = Omit<
   ConnectionConfig,
-  'maxReceivedFragments' | 'maxPendingPongs' | 'maxOutputBufferSize'
+  'maxReceivedFragments' | 'maxPendingPongs' | 'maxOutputBufferSize' | 'perMessageDeflate'
 >
 
 /** The effective configuration after `mount`: defaults applied, `httpServer` always an array. */
@@ -184,6 +192,8 @@ export class WebSocketServer extends EventEmitter {
         )
       }
     }
+    // Bad permessage-deflate settings fail here, not at the first accept().
+    resolveDeflateOptions(resolved.perMessageDeflate)
     for (const httpServer of resolved.httpServer) httpServer.on('upgrade', this._handlers.upgrade)
   }
 

@@ -1,3 +1,5 @@
+import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
+
 /**
  * The configuration a WebSocketConnection reads. The server and client pass their whole config object (as
  * WebSocket-Node did); every field is optional here and falls back to WebSocket-Node's server defaults.
@@ -50,6 +52,16 @@ export interface ConnectionConfig {
    * off (close event 1008, no close frame). Default 0 (off): `outputBufferFull` and `'drain'` are the tools.
    */
   maxOutputBufferSize?: number
+  /**
+   * ferrosocket: permessage-deflate compression (RFC 7692). Off by default (`false`/absent: nothing is offered
+   * or accepted, RSV1 is a protocol error). `true` or an options object: the server accepts the first
+   * acceptable offer, the client offers it and checks the answer strictly. Messages of `threshold` bytes or
+   * more (default 1024) are compressed; received messages are inflated with `maxReceivedMessageSize` applied
+   * to the inflated size (→ 1009), invalid data → 1007. Only whole-message sends (`send`, `sendUTF`,
+   * `sendBytes`) are compressed; `sendFrame`/`fragmentAndSend` send frames as given. With
+   * `assembleFragments: false`, compressed frames are emitted as received (`rsv1` set, payload compressed).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions
 }
 
 /** Every limit and switch of ConnectionConfig with its default applied. */

@@ -6,6 +6,9 @@
 import { createHash, randomFillSync } from 'node:crypto'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { parse as parseLegacyUrl, type Url } from 'node:url'
+import { checkResponse } from '../deflate/negotiate.js'
+import type { ResolvedDeflateOptions } from '../deflate/negotiate.js'
+import type { IRequestedExtension } from '../handshake/extensions.js'
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -131,6 +134,8 @@ export interface HeaderInputs {
   origin: string | undefined
   userHeaders: OutgoingHttpHeaders | undefined
   tlsHeaders: OutgoingHttpHeaders | undefined
+  /** `Sec-WebSocket-Extensions` offer (permessage-deflate, when configured). */
+  extensions?: string | undefined
 }
 
 /**
@@ -161,6 +166,7 @@ export function buildRequestHeaders(inp: HeaderInputs): OutgoingHttpHeaders {
   }
   if (inp.protocols.length > 0) forced['Sec-WebSocket-Protocol'] = inp.protocols.join(', ')
   if (inp.origin) forced[inp.version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = inp.origin
+  if (inp.extensions) forced['Sec-WebSocket-Extensions'] = inp.extensions
   merge(forced)
   return headers
 }
@@ -174,13 +180,20 @@ export function hasToken(value: string | string[] | undefined, token: string): b
 }
 
 /** Outcome of `validateResponse`: the accepted subprotocol, or the reason to fail. */
-export type HandshakeCheck = { ok: true; protocol: string | undefined } | { ok: false; message: string }
+export type HandshakeCheck =
+  | { ok: true; protocol: string | undefined; extension?: IRequestedExtension }
+  | { ok: false; message: string }
 
 /**
  * Check a 101 response against RFC 6455 §4.1 items 1–6 (the "MUST _Fail the WebSocket Connection_" list).
  * Messages are the original's where the original checks the same thing.
  */
-export function validateResponse(headers: IncomingHttpHeaders, nonce: string, protocols: string[]): HandshakeCheck {
+export function validateResponse(
+  headers: IncomingHttpHeaders,
+  nonce: string,
+  protocols: string[],
+  deflate: ResolvedDeflateOptions | null = null,
+): HandshakeCheck {
   const fail = (message: string): HandshakeCheck => ({ ok: false, message })
   // Checked in the original's order (protocol, Connection, Upgrade, accept) so the same bad response gives the same
   // message. §4.1 item 6: a protocol the client did not request fails; no header at all means the server chose
@@ -201,10 +214,9 @@ export function validateResponse(headers: IncomingHttpHeaders, nonce: string, pr
   if (accept !== expected) {
     return fail(`Sec-WebSocket-Accept header from server didn't match expected value of ${expected}`)
   }
-  // §4.1 item 5: we never offer an extension, so any extension in use is one we did not ask for.
-  const ext = headers['sec-websocket-extensions']
-  if (ext !== undefined && ext.trim() !== '') {
-    return fail(`Server indicated an extension that was not requested: ${ext}`)
-  }
-  return { ok: true, protocol: chosen }
+  // §4.1 item 5: only permessage-deflate can be in use, only when offered, and exactly as offered (RFC 7692 §7.1).
+  const ext = checkResponse(headers['sec-websocket-extensions'], deflate)
+  if (!ext.ok) return fail(ext.message)
+  if (ext.extension === null) return { ok: true, protocol: chosen }
+  return { ok: true, protocol: chosen, extension: ext.extension }
 }
