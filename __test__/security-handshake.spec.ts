@@ -130,3 +130,18 @@ test('malicious server: a 101 with a 64 KiB header → connectFailed, no throw',
   c.connect(server.url)
   t.truthy(failed(await o).message)
 })
+
+test('header bomb: one 20 KiB header → 431 from Node, no request, the server keeps serving', async (t) => {
+  const { wsServer, port } = await startServer(t)
+  let requests = 0
+  wsServer.on('request', (req) => {
+    requests++
+    req.accept(null, req.origin)
+  })
+  const bombed = await rawExchange(t, port, handshake({ headers: { 'X-Bomb': 'b'.repeat(20 * 1024) } }))
+  t.regex(bombed.text, /^HTTP\/1\.1 431 /)
+  t.is(requests, 0)
+  const ok = await rawExchange(t, port, handshake(), headersComplete)
+  t.true(ok.text.startsWith('HTTP/1.1 101'))
+  t.is(requests, 1)
+})
