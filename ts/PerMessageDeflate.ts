@@ -32,8 +32,8 @@ export class DeflateError extends Error {
 
 type Job = (done: () => void) => void
 
-/** FIFO queue running at most `limit` jobs at once. */
-class Limiter {
+/** FIFO queue running at most `limit` jobs at once (exported for its tests). */
+export class Limiter {
   private running = 0
   private readonly jobs: Job[] = []
   constructor(private readonly limit: number) {}
