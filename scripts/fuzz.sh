@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cargo-fuzz (libFuzzer) runs over the Rust core: header_parse, parse_frames, utf8_stream, unmask.
 #   scripts/fuzz.sh            short run: 20 s per target (override with FUZZ_SECONDS)
-#   scripts/fuzz.sh --long     long run: 600 s per target (override with FUZZ_SECONDS), 2 jobs
+#   scripts/fuzz.sh --long     long run: 600 s per target (override with FUZZ_SECONDS)
 #   scripts/fuzz.sh --replay   no libFuzzer: replay the committed corpus + seeded inputs with `cargo test` (stable)
 # Needs `cargo install cargo-fuzz` and a C++ compiler. Only the stable toolchain is installed, so nightly-only
 # flags are unlocked with RUSTC_BOOTSTRAP=1 (what cargo-fuzz needs: -Zsanitizer=address and friends).
@@ -12,21 +12,21 @@ cd "$(dirname "$0")/../fuzz"
 mode=short
 case "${1:-}" in
   --long) mode=long ;;
-  --replay) exec cargo test --release ;;
+  --replay) exec cargo test --release --no-default-features ;;
   '' | --short) ;;
   *) echo "usage: $0 [--short|--long|--replay] [target...]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(header_parse parse_frames utf8_stream unmask)
-if [ "$mode" = long ]; then secs=${FUZZ_SECONDS:-600}; jobs=2; else secs=${FUZZ_SECONDS:-20}; jobs=1; fi
+if [ "$mode" = long ]; then secs=${FUZZ_SECONDS:-600}; else secs=${FUZZ_SECONDS:-20}; fi
 export RUSTC_BOOTSTRAP=1
 for t in "${targets[@]}"; do
   mkdir -p "corpus-run/$t"
-  echo "== $t: ${secs}s x ${jobs} job(s)"
+  echo "== $t: ${secs}s"
   cargo fuzz run -O "$t" "corpus-run/$t" "corpus/$t" -- \
     -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -jobs="$jobs" -workers="$jobs" -print_final_stats=1 2>&1 | grep -E '^(stat::|#[0-9]+ *DONE|==|SUMMARY|Done|INFO: Seed)' || true
+    -print_final_stats=1 2>&1 | grep -E '^(stat::|#[0-9]+ *DONE|==|SUMMARY|Done|INFO: Seed)' || true
   if compgen -G "artifacts/$t/crash-*" > /dev/null; then
     echo "crash in $t:" artifacts/"$t"/crash-* >&2
     exit 1
