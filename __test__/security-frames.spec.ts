@@ -113,7 +113,8 @@ test('client: slow-reader server — maxOutputBufferSize cuts it off with 1008',
   t.true(sent < 2000)
 })
 
-test('client: GHSA-w67g-5rqw-f597 (weak mask PRNG) — keys never use Math.random and look uniform', async (t) => {
+// Serial: Math.random is patched to count calls, so no other test of this file may run meanwhile.
+test.serial('client: GHSA-w67g-5rqw-f597 (weak mask PRNG) — keys never use Math.random and look uniform', async (t) => {
   const p = await connPair(t, 'client')
   const random = Math.random
   let calls = 0
