@@ -114,7 +114,7 @@ test('client: slow-reader server — maxOutputBufferSize cuts it off with 1008',
 })
 
 // Serial: Math.random is patched to count calls, so no other test of this file may run meanwhile.
-test.serial('client: GHSA-w67g-5rqw-f597 (weak mask PRNG) — keys never use Math.random and look uniform', async (t) => {
+test.serial('client: GHSA-w67g-5rqw-f597 (weak mask PRNG) — no Math.random, keys look uniform', async (t) => {
   const p = await connPair(t, 'client')
   const random = Math.random
   let calls = 0
