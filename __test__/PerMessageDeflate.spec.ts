@@ -101,7 +101,8 @@ test('server: malformed, duplicate, unknown or out-of-range parameters decline t
   // clientMaxWindowBits < 15 cannot be imposed on an offer without client_max_window_bits: declined.
   t.is(acceptOffer('permessage-deflate', withOpts({ clientMaxWindowBits: 10 })), null)
   t.is(
-    acceptOffer('permessage-deflate, permessage-deflate; client_max_window_bits', withOpts({ clientMaxWindowBits: 10 }))?.header,
+    acceptOffer('permessage-deflate, permessage-deflate; client_max_window_bits', withOpts({ clientMaxWindowBits: 10 }))
+      ?.header,
     'permessage-deflate; client_max_window_bits=10',
   )
 })
