@@ -56,7 +56,7 @@ async function exchange(
   offer: string | null = 'permessage-deflate; client_max_window_bits',
 ) {
   const server = await startEchoServer(t, config)
-  const headers = offer === null ? {} : { 'Sec-WebSocket-Extensions': offer }
+  const headers: Record<string, string> = offer === null ? {} : { 'Sec-WebSocket-Extensions': offer }
   const r = await rawExchange(t, server.port, Buffer.concat([Buffer.from(handshake({ headers })), ...frames]))
   return { text: r.text, frames: serverFrames(r.bytes) }
 }
@@ -141,7 +141,7 @@ async function clientAgainst(
   t: ExecutionContext,
   config: IClientConfig,
   extensionsLine: string | null,
-  frames = Buffer.alloc(0),
+  frames: Buffer = Buffer.alloc(0),
 ) {
   let offered: string | undefined
   const server = await rawServer(t, (req, s) => {
