@@ -139,16 +139,26 @@ mod x86 {
 
     /// # Safety
     /// The CPU must support AVX2, and `dst.len() == src.len()`.
+    ///
+    /// The destination is aligned to 32 bytes first (a few head bytes with the plain key, then the key
+    /// rotated by the head length): a frame's payload sits 6/8/14 bytes into its buffer, and unaligned
+    /// 32-byte stores split across cache lines every other store.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn mask_avx2(src: &[u8], key: [u8; 4], dst: &mut [u8]) {
-        let k = splat(key);
         let len = src.len().min(dst.len());
-        let s = src.as_ptr();
-        let d = dst.as_mut_ptr();
+        let head = ((32 - (dst.as_ptr() as usize & 31)) & 31).min(len);
+        for i in 0..head {
+            dst[i] = src[i] ^ key[i & 3];
+        }
+        let key = [key[head & 3], key[(head + 1) & 3], key[(head + 2) & 3], key[(head + 3) & 3]];
+        let k = splat(key);
+        let s = src[head..len].as_ptr();
+        let d = dst[head..len].as_mut_ptr();
+        let n = len - head;
         let mut i = 0;
-        // SAFETY: every access is within both slices (i + 128 <= len, i + 32 <= len).
+        // SAFETY: every access is within both slices (i + 128 <= n, i + 32 <= n past `head`).
         unsafe {
-            while i + 128 <= len {
+            while i + 128 <= n {
                 let a = _mm256_loadu_si256(s.add(i).cast());
                 let b = _mm256_loadu_si256(s.add(i + 32).cast());
                 let c = _mm256_loadu_si256(s.add(i + 64).cast());
@@ -159,13 +169,14 @@ mod x86 {
                 _mm256_storeu_si256(d.add(i + 96).cast(), _mm256_xor_si256(e, k));
                 i += 128;
             }
-            while i + 32 <= len {
+            while i + 32 <= n {
                 let a = _mm256_loadu_si256(s.add(i).cast());
                 _mm256_storeu_si256(d.add(i).cast(), _mm256_xor_si256(a, k));
                 i += 32;
             }
         }
-        super::mask_words(&src[i..len], key, &mut dst[i..len]);
+        // i is a multiple of 32, so the tail's phase is that of the rotated key.
+        super::mask_words(&src[head + i..len], key, &mut dst[head + i..len]);
     }
 }
 
