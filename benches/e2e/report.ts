@@ -174,11 +174,11 @@ export function renderSvg(rows: SummaryRow[]): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="18" font-size="14" font-weight="bold">Advantage over ws 8 + bufferutil (1.0 = ws; higher is better)</text>`,
+    `<text x="20" y="18" font-size="13" font-weight="bold">× ws 8 + bufferutil (1.0 = ws; higher is better: throughput ours/ws, latency/memory/CPU ws/ours)</text>`,
   ]
   impls.forEach((impl, k) => {
-    out.push(`<rect x="${left + k * 150}" y="28" width="10" height="10" fill="${COLORS[impl]}"/>`)
-    out.push(`<text x="${left + k * 150 + 14}" y="37">${esc(IMPL_LABEL[impl])}</text>`)
+    out.push(`<rect x="${20 + k * 195}" y="28" width="10" height="10" fill="${COLORS[impl]}"/>`)
+    out.push(`<text x="${20 + k * 195 + 14}" y="37">${esc(IMPL_LABEL[impl])}</text>`)
   })
   for (let t = 0; t <= cap + 1e-9; t += 0.5) {
     out.push(`<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${height - 30}" stroke="${t === 1 ? '#000' : '#e9ecef'}"/>`)

@@ -1,6 +1,6 @@
 /**
  * End-to-end harness (issue 7): `npm run bench:e2e [-- --quick] [--rounds=N] [--impls=a,b] [--workloads=a,b]
- * [--pin] [--profile=impl]`. Every server under test runs in its own child process, the raw load generator in
+ * [--pin] [--profile=impl] [--render-only]`. Every server under test runs in its own child process, the raw load generator in
  * another, both on 127.0.0.1 (`--pin`: server on CPU 0, load generator on CPU 1, with taskset). Rounds are interleaved (every implementation once per round,
  * the order rotating each round) and each cell reports the median over rounds. Writes
  * `benches/results/e2e.{json,md,svg}`.
@@ -200,6 +200,15 @@ async function runIdle(impl: Impl, w: Workload): Promise<Record<string, number>>
 }
 
 async function main(): Promise<void> {
+  if (args.has('render-only')) {
+    // Re-render e2e.md/e2e.svg from e2e.json (after a change to report.ts), without running anything.
+    const { readFileSync } = await import('node:fs')
+    const saved = JSON.parse(readFileSync(join(resultsDir, 'e2e.json'), 'utf8')) as { meta: Record<string, unknown>; cells: Cell[] }
+    const summary = summarize(saved.cells, [...new Set(saved.cells.map((c) => c.impl))])
+    writeFileSync(join(resultsDir, 'e2e.md'), renderMarkdown(saved.meta, summary))
+    writeFileSync(join(resultsDir, 'e2e.svg'), renderSvg(summary))
+    return
+  }
   const machine = machineInfo()
   const cells: Cell[] = []
   const started = Date.now()
