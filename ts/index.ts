@@ -61,6 +61,7 @@ export type { IDeprecation } from './Deprecation.js'
 export type { IClientConfig } from './WebSocketClient.js'
 export type { IRouterConfig, IRouterHandler } from './WebSocketRouter.js'
 export type { ICloseEvent, IMessageEvent } from './W3CWebSocket.js'
+export type { PerMessageDeflateOptions, ZlibDeflateOptions } from './deflate/negotiate.js'
 
 const websocket = {
   server: WebSocketServer,
