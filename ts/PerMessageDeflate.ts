@@ -122,10 +122,19 @@ export class PerMessageDeflate {
         chunks.push(chunk)
         length += chunk.length
       }
+      // A zlib failure (out of memory) must not leave the job, and so the connection's send queue, hanging.
+      const onError = (): void => {
+        d.removeListener('data', onData)
+        if (this.deflater === d) this.deflater = null
+        d.close()
+        finish(new DeflateError('Compression failed.', 1011))
+      }
       d.on('data', onData)
+      d.once('error', onError)
       d.write(data)
       d.flush(zlib.constants.Z_SYNC_FLUSH, () => {
         d.removeListener('data', onData)
+        d.removeListener('error', onError)
         if (this.deflater !== d) return
         const out = Buffer.concat(chunks, length)
         // Z_SYNC_FLUSH always ends with the empty stored block 00 00 ff ff; §7.2.1 removes it.

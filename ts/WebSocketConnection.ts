@@ -470,6 +470,7 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
         this._deflating = false
         if (err !== null || out === undefined || this._sendStopped || !this.socket.writable) {
           if (cb) process.nextTick(cb, err ?? new Error('WebSocket connection is not open.'))
+          if (err !== null && err.closeCode === 1011 && !this.closeEventEmitted) this.drop(1011, err.message)
         } else {
           this._afterWrite(writeMessage(this.socket, opcode, out, masked, threshold, cb, true))
         }
