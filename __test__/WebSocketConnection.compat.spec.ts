@@ -57,13 +57,16 @@ async function run(
   conn._addSocketEventListeners!()
   let wire = Buffer.alloc(0)
   peer.on('data', (d: Buffer) => (wire = Buffer.concat([wire, d])))
+  // The close frame is on the wire once the connection has half-closed: wait for the peer's 'end' (bounded)
+  // rather than a fixed delay, which was too short on a loaded machine.
+  const ended = new Promise<void>((resolve) => peer.once('end', () => resolve()))
   peer.on('end', () => peer.end())
   if (hex) peer.write(peerBytes('server', hex))
   if (action === 'close') (conn.close as (c: number, d: string) => void)(4001, 'custom')
   if (action === 'drop') (conn.drop as () => void)()
   if (action === 'send40000') (conn.sendUTF as (s: string) => void)('y'.repeat(40000))
   const close = await within(closed, 5000, `${impl} close`)
-  await new Promise((r) => setTimeout(r, 20))
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))])
   const frames = decodeFrames(wire).frames
   return {
     messages,
