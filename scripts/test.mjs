@@ -17,6 +17,7 @@ const only = process.argv.slice(2)
 ensurePython()
 step('typecheck (tsc --noEmit)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 step('cargo test', 'cargo', ['test', '--workspace', '--quiet'])
+step('fuzz corpus replay (cargo test in fuzz/, no libFuzzer)', 'bash', ['scripts/fuzz.sh', '--replay'])
 step('chromium (interop peer; installs once)', 'sh', ['scripts/install-chromium.sh'])
 for (const backend of ['native', 'ts']) {
   step(`ava, FERROSOCKET_BACKEND=${backend}`, 'npx', ['ava', ...only], { FERROSOCKET_BACKEND: backend })
