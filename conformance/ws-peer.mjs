@@ -1,15 +1,17 @@
 // Reference testee on the `ws` package (published Autobahn score: 510 OK, 4 NON-STRICT on 6.4.1-6.4.4,
-// 3 INFORMATIONAL), used to check the harness itself: `npm run conformance -- --impl ws`.
+// 3 INFORMATIONAL, permessage-deflate on), used to check the harness itself: `npm run conformance -- --impl ws`.
 //   node conformance/ws-peer.mjs server [port]        echo server on 127.0.0.1, prints `LISTENING <port>`
 //   node conformance/ws-peer.mjs client <url> <agent> drives wstest's fuzzingserver like client-driver.ts
 import WebSocket, { WebSocketServer } from 'ws'
 
 // 9.x needs 16 MiB messages and 65,536 fragments; ws@8.23.0 caps fragments at 16,384 by default.
 const limits = { maxPayload: 64 * 1024 * 1024, maxFragments: 0 }
+// permessage-deflate as ferrosocket's testee uses it for 12.*/13.* (threshold 0: every echo compressed).
+const deflate = { threshold: 0 }
 const [mode, a, b] = process.argv.slice(2)
 
 if (mode === 'server') {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(a ?? 0), perMessageDeflate: false, ...limits })
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(a ?? 0), perMessageDeflate: deflate, ...limits })
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
     ws.on('error', () => {})
@@ -19,7 +21,7 @@ if (mode === 'server') {
 } else if (mode === 'client') {
   const session = (path, echo) =>
     new Promise((resolve) => {
-      const ws = new WebSocket(`${a}${path}`, { perMessageDeflate: false, ...limits })
+      const ws = new WebSocket(`${a}${path}`, { perMessageDeflate: deflate, ...limits })
       let first
       const timer = setTimeout(() => ws.terminate(), 60_000)
       ws.on('message', (data, isBinary) => {
