@@ -2,7 +2,7 @@
 // require(esm) of the compiled seam. Every child is bounded by a timeout that fails the test.
 import test from 'ava'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +22,7 @@ interface Run {
 
 function run(args: string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<Run> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env }
-  for (const k of ['FERROSOCKET_BACKEND', 'FERROSOCKET_NATIVE_PATH', 'NODE_DEBUG']) delete childEnv[k]
+  for (const k of ['FERROSOCKET_BACKEND', 'FERROSOCKET_NATIVE_PATH', 'NODE_DEBUG', 'DEBUG']) delete childEnv[k]
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -104,13 +104,13 @@ test('FERROSOCKET_BACKEND=native with a missing addon exits non-zero naming the 
   t.regex(r.stderr, /\/nonexistent\.node: Cannot find module/)
 })
 
-test('an addon with another ABI version is refused; NODE_DEBUG=ferrosocket prints exactly one line saying why', async (t) => {
-  const r = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, NODE_DEBUG: 'ferrosocket' })
+test('an addon with another ABI version is refused; DEBUG=ferrosocket:* prints exactly one line saying why', async (t) => {
+  const r = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, DEBUG: 'ferrosocket:*' })
   t.is(r.code, 0, r.stderr)
   t.is(parseProbe(r).backend, 'ts')
   const lines = r.stderr.trim().split('\n')
   t.is(lines.length, 1, r.stderr)
-  t.regex(lines[0]!, /^FERROSOCKET \d+: codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 2, expected 1\)$/)
+  t.regex(lines[0]!, /ferrosocket:codec codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 2, expected 1\)$/)
   const strict = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, FERROSOCKET_BACKEND: 'native' })
   t.not(strict.code, 0)
   t.regex(strict.stderr, /abiVersion\(\) returned 2, expected 1/)
@@ -128,6 +128,7 @@ test('the compiled seam loads through require(esm) (no top-level await) and find
   )
   t.is(compiled.code, 0, compiled.stdout + compiled.stderr)
   writeFileSync(join(out, 'package.json'), '{"type":"module"}')
+  symlinkSync(join(root, 'node_modules'), join(out, 'node_modules')) // the runtime dependency `debug`
   const script = `const m = require(${JSON.stringify(join(out, 'codec/index.js'))}); console.log(m.backend, m.codec.isValidUtf8(Buffer.from('c2a9', 'hex')))`
   const r = await run(['-e', script], { FERROSOCKET_NATIVE_PATH: addonBuilt ? addonPath : undefined })
   t.is(r.code, 0, r.stderr)

@@ -4,7 +4,7 @@
  * (~35–100 ns through N-API) that the twin beats below the thresholds measured below. Arguments are validated
  * here, identically for both backends (`validate.ts`).
  */
-import { debuglog } from 'node:util'
+import { logger } from '../debug.js'
 import { backendMode, loadNative, nativeRequiredMessage, type LoadError, type NativeLoad } from './loader.js'
 import type { NativeAddon } from './native.js'
 import { tsCodec, twinCodec } from './twin/index.js'
@@ -135,7 +135,7 @@ function nativeSeam(nat: Codec, hybrid: boolean): Codec {
   }
 }
 
-const debug = debuglog('ferrosocket')
+const debug = logger('codec')
 let nativeLoad: NativeLoad | null = null
 function native(): NativeLoad {
   nativeLoad ??= loadNative()
