@@ -99,3 +99,39 @@ test('close codes both ways: server 4001 → client; client 4000 → server', as
   for (let i = 0; i < 100 && serverSide.length < 2; i++) await new Promise((r) => setTimeout(r, 20))
   t.deepEqual(serverSide[1], [4000, 'client says bye'])
 })
+
+// Regression: `keepalive: true` alone used to throw from inside the 'upgrade' handler (uncaught, the process died),
+// as in the original, which required keepaliveInterval and keepaliveGracePeriod without defaults on the client.
+test('client keepalive: true alone connects, with the server timings as defaults (20 s / 10 s)', async (t) => {
+  const { port, wsServer } = await startOurServer(t)
+  wsServer.on('request', (req: WebSocketRequest) => req.accept())
+  const client = new WebSocketClient({ keepalive: true })
+  const o = outcome(client)
+  client.connect(`ws://127.0.0.1:${port}/`)
+  const connection = connected(await o)
+  t.is(connection.config.keepaliveInterval, 20000)
+  t.is(connection.config.keepaliveGracePeriod, 10000)
+  connection.close()
+})
+
+test('client keepalive pings an idle server and the server pongs back', async (t) => {
+  const { port, wsServer } = await startOurServer(t)
+  const serverPinged = new Promise<void>((resolve) =>
+    wsServer.on('request', (req: WebSocketRequest) => req.accept().once('ping', () => resolve())),
+  )
+  const client = new WebSocketClient({ keepalive: true, keepaliveInterval: 50, keepaliveGracePeriod: 1000 })
+  const o = outcome(client)
+  client.connect(`ws://127.0.0.1:${port}/`)
+  const connection = connected(await o)
+  await serverPinged
+  const pong = await nextEvent<[Buffer]>(connection, 'pong')
+  t.true(Buffer.isBuffer(pong[0]))
+  t.is(connection.state, 'open')
+  connection.close()
+})
+
+test('bad client keepalive settings throw from the constructor with the original error text', (t) => {
+  t.throws(() => new WebSocketClient({ keepalive: true, keepaliveInterval: 'x' as unknown as number }), {
+    message: 'keepaliveInterval must be specified and numeric if keepalive is true.',
+  })
+})

@@ -6,6 +6,7 @@ import http from 'node:http'
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, RequestOptions } from 'node:http'
 import https from 'node:https'
 import type { Socket } from 'node:net'
+import { resolveConnectionOptions } from './config.js'
 import type { ConnectionConfig } from './config.js'
 import { buildOffer, resolveDeflateOptions } from './deflate/negotiate.js'
 import type { PerMessageDeflateOptions, ResolvedDeflateOptions } from './deflate/negotiate.js'
@@ -50,8 +51,20 @@ export interface IClientConfig extends ConnectionConfig {
    * kept the attempt pending forever. `0` disables the limit. @default 30000
    */
   handshakeTimeout?: number
-  /** Client keepalive (undocumented in WebSocket-Node but honoured, issue #385): off unless set. @default false */
+  /**
+   * Client keepalive (undocumented in WebSocket-Node but honoured, issue #385): off unless set. With it on, a ping
+   * goes out after `keepaliveInterval` ms without incoming data and the connection drops after
+   * `keepaliveGracePeriod` more ms without a pong (`dropConnectionOnKeepaliveTimeout`). ferrosocket gives the client
+   * the server's timings as defaults (the original required both and threw from the upgrade handler without them).
+   * @default false
+   */
   keepalive?: boolean
+  /** Milliseconds without incoming data before a keepalive ping. @default 20000 */
+  keepaliveInterval?: number
+  /** Milliseconds to wait for the pong before dropping the connection. @default 10000 */
+  keepaliveGracePeriod?: number
+  /** Drop the connection when the keepalive pong does not arrive in time. @default true */
+  dropConnectionOnKeepaliveTimeout?: boolean
   /**
    * ferrosocket addition: offer permessage-deflate (RFC 7692) with these settings (see
    * `PerMessageDeflateOptions`); the server's answer is checked strictly (unknown or duplicate parameters, a
@@ -149,13 +162,18 @@ export class WebSocketClient extends EventEmitter {
       disableNagleAlgorithm: true,
       closeTimeout: 5000,
       handshakeTimeout: 30000,
+      // The server's keepalive timings, so `keepalive: true` alone works on a client too (the original threw
+      // from inside the upgrade handler, where nothing could catch it).
+      keepaliveInterval: 20000,
+      keepaliveGracePeriod: 10000,
       ...user,
       tlsOptions: { ...(tlsOptions ?? {}) },
     }
     if (this.config.webSocketVersion !== 8 && this.config.webSocketVersion !== 13) {
       throw new Error('Requested webSocketVersion is not supported. Allowed values are 8 and 13.')
     }
-    // Bad permessage-deflate settings fail here, not at connect().
+    // Bad settings fail here, where the caller can catch them, not later inside the upgrade handler.
+    resolveConnectionOptions(this.config)
     resolveDeflateOptions(this.config.perMessageDeflate)
   }
 
@@ -296,7 +314,16 @@ export class WebSocketClient extends EventEmitter {
   }
 
   private _succeed(socket: Socket, head: Buffer, protocol: string | undefined, extensions: Extension[]): void {
-    const connection = new WebSocketConnection(socket, extensions, protocol, true, this.config)
+    let connection: WebSocketConnection
+    try {
+      connection = new WebSocketConnection(socket, extensions, protocol, true, this.config)
+    } catch (err) {
+      // Settings are checked in the constructor; whatever still fails here must not escape the upgrade handler.
+      socket.on('error', () => {})
+      socket.destroy()
+      this.emit('connectFailed', err instanceof Error ? err : new Error(String(err)))
+      return
+    }
     connection.webSocketVersion = this.config.webSocketVersion
     connection._addSocketEventListeners()
     this.emit('connect', connection)
