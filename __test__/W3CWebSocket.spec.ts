@@ -1,7 +1,9 @@
 // W3CWebSocket against the WHATWG WebSocket interface (https://websockets.spec.whatwg.org/), with WebSocket-Node's
 // constructor and quirks (on<type> handlers before listeners, arraybuffer-only binaryType, send throws unless OPEN).
+import http from 'node:http'
 import net from 'node:net'
 import test from 'ava'
+import { WebSocketServer as WsServer } from 'ws'
 import {
   W3CWebSocket,
   type WebSocketCloseEvent,
@@ -253,4 +255,33 @@ test('a frame that arrives with the 101 is dispatched after open, never before',
   ws.onmessage = (e) => seen.push(`message:${String(e.data)}`)
   for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10))
   t.deepEqual(seen, ['open', 'message:Hello'])
+})
+
+test('extensions reports what the server agreed (permessage-deflate), as its Sec-WebSocket-Extensions said', async (t) => {
+  const server = http.createServer()
+  const wss = new WsServer({ server, perMessageDeflate: { threshold: 0 } })
+  let answered = ''
+  wss.on('headers', (lines) => {
+    answered = lines.find((l) => /^sec-websocket-extensions:/i.test(l))?.replace(/^[^:]*:\s*/, '') ?? ''
+  })
+  wss.on('connection', (peer) => peer.on('message', (data, isBinary) => peer.send(data, { binary: isBinary })))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    wss.close()
+    server.close()
+  })
+  const { port } = server.address() as net.AddressInfo
+  const ws = new W3CWebSocket(`ws://127.0.0.1:${port}/`, undefined, undefined, undefined, undefined, {
+    perMessageDeflate: true,
+  })
+  t.is(ws.extensions, '')
+  await next(ws, 'open')
+  t.regex(answered, /^permessage-deflate\b/)
+  t.is(ws.extensions.replace(/\s+/g, ''), answered.replace(/\s+/g, ''))
+  const echoed = next<WebSocketMessageEvent>(ws, 'message')
+  ws.send('compressed '.repeat(100))
+  t.is((await echoed).data, 'compressed '.repeat(100))
+  const closed = next<WebSocketCloseEvent>(ws, 'close')
+  ws.close()
+  t.true((await closed).wasClean)
 })

@@ -117,9 +117,16 @@ export class W3CWebSocket extends SimpleEventTarget {
     return this._protocol
   }
 
-  /** Negotiated extensions: always `''`, ferrosocket negotiates none (WHATWG type; the original gave `[]`). */
+  /**
+   * The extensions the server agreed to, as WHATWG defines it (the `Sec-WebSocket-Extensions` value, e.g.
+   * `'permessage-deflate; server_no_context_takeover'`); `''` before open or when none was negotiated. Only
+   * permessage-deflate exists, offered when `clientConfig.perMessageDeflate` is set. The original always gave `[]`.
+   */
   get extensions(): string {
-    return ''
+    const agreed = this._connection?.extensions ?? []
+    return agreed
+      .map((e) => [e.name, ...e.params.map((p) => (p.value === undefined ? p.name : `${p.name}=${p.value}`))].join('; '))
+      .join(', ')
   }
 
   /** Bytes queued on the socket and not yet written (the original always said 0). */
