@@ -1,9 +1,11 @@
 // Interop matrix, our server ⇄ headless Chromium (Debian's `chromium`, installed by scripts/install-chromium.sh,
 // driven by playwright-core). The page is served by the same http server as the WebSocket endpoint, so the Origin
-// is the page's real origin. Chromium offers `permessage-deflate; client_max_window_bits`; we negotiate no
-// extension, and the browser must accept that (WebSocket.extensions === '') and still exchange every payload.
+// is the page's real origin. Chromium offers `permessage-deflate; client_max_window_bits`. Run twice: with our
+// default (compression off) we negotiate no extension and the browser must accept that (WebSocket.extensions ===
+// ''); with `perMessageDeflate` on, we agree to it and every payload (up to 1 MiB, text and binary, compressed by
+// Chromium and by us) still passes byte-exact.
 import { existsSync } from 'node:fs'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { chromium } from 'playwright-core'
 import type { ClientRun } from './helpers/interop-clients.js'
 import { browserScript, type BrowserRun } from './helpers/interop-browser.js'
@@ -13,14 +15,22 @@ import { startOurServer } from './helpers/interop-servers.js'
 
 const executablePath = '/usr/bin/chromium'
 
-const title = 'our server ⇄ headless Chromium: payloads, server pings, subprotocol, closes, Origin, deflate declined'
+const title = 'our server ⇄ headless Chromium: payloads, server pings, subprotocol, closes, Origin'
 
-test(title, async (t) => {
+for (const deflate of [false, true]) {
+  test(`${title}, ${deflate ? 'permessage-deflate agreed' : 'deflate declined (default)'}`, async (t) => {
+    await chromiumRun(t, deflate)
+  })
+}
+
+async function chromiumRun(t: ExecutionContext, deflate: boolean): Promise<void> {
   t.timeout(90000)
   // Installed by `npm test` (scripts/install-chromium.sh); a missing browser is a failure, never a skip.
   t.true(existsSync(executablePath), `${executablePath} missing: run sh scripts/install-chromium.sh`)
   const page = '<!doctype html><meta charset="utf-8"><title>ferrosocket interop</title>'
-  const server = await startOurServer(t, { page })
+  const server = await startOurServer(t, { page, ...(deflate ? { perMessageDeflate: { threshold: 0 } } : {}) })
+  const serverAgreed: string[] = []
+  server.wsServer.on('connect', (c) => serverAgreed.push(c.extensions.map((e) => e.name).join(', ')))
   const launch = chromium.launch({ executablePath, args: ['--no-sandbox'], timeout: 30000 })
   const browser = await within(launch, 40000, 'chromium launch')
   t.teardown(() => browser.close())
@@ -56,17 +66,21 @@ test(title, async (t) => {
   for (const c of CLOSE_CASES) {
     const rec = await server.records.get(c.id)
     t.regex(rec.extensionsOffered ?? '', /permessage-deflate/u, `${c.id}: Chromium offered permessage-deflate`)
-    t.is(result.extensions[c.id], '', `${c.id}: no extension negotiated in the 101`)
+    const agreed = deflate ? 'permessage-deflate' : ''
+    t.is(result.extensions[c.id], agreed, `${c.id}: what the 101 negotiated, as the browser reports it`)
   }
   t.is(offered.length, CLOSE_CASES.length)
   for (const ext of offered) t.is(ext, 'permessage-deflate; client_max_window_bits')
   t.is(answered.length, CLOSE_CASES.length)
   for (const headers of answered) {
     t.is(headers.status, '101')
-    t.is(header(headers, 'Sec-WebSocket-Extensions'), '', 'the 101 carries no Sec-WebSocket-Extensions')
+    const expected = deflate ? 'permessage-deflate' : ''
+    t.is(header(headers, 'Sec-WebSocket-Extensions'), expected)
     t.is(header(headers, 'Sec-WebSocket-Protocol'), 'echo')
   }
-})
+  // Our side of every connection agreed to exactly what the browser saw.
+  t.deepEqual(serverAgreed, CLOSE_CASES.map(() => (deflate ? 'permessage-deflate' : '')))
+}
 
 function header(headers: Record<string, string>, name: string): string {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name.toLowerCase()) return v

@@ -12,7 +12,7 @@ import type { ExecutionContext } from 'ava'
 import websocketNode from 'websocket'
 import { WebSocketServer as WsServer } from 'ws'
 import { python } from '../../scripts/python-env.mjs'
-import { WebSocketServer, type IMessage } from '../../ts/index.js'
+import { WebSocketServer, type IMessage, type PerMessageDeflateOptions } from '../../ts/index.js'
 import { LIMITS } from './interop-clients.js'
 import { SELECTED, parseCommand, sha256, within, type Close, type Msg, type ServerRecord } from './interop-payloads.js'
 
@@ -101,12 +101,14 @@ export interface OurServerOptions {
    * encodings of our encoder reach the peer; default true fragments at 16 KiB as WebSocket-Node does.
    */
   fragmentOutgoingMessages?: boolean
+  /** Enable permessage-deflate on our server (off by default, as in production). */
+  perMessageDeflate?: PerMessageDeflateOptions
 }
 
 /** Our server (WebSocketServer from the public entry). */
 export async function startOurServer(
   t: ExecutionContext,
-  { page, fragmentOutgoingMessages = true }: OurServerOptions = {},
+  { page, fragmentOutgoingMessages = true, perMessageDeflate }: OurServerOptions = {},
 ): Promise<ServerEnd & { wsServer: WebSocketServer }> {
   const records = new Records()
   const httpServer = http.createServer((req, res) => {
@@ -117,7 +119,12 @@ export async function startOurServer(
     }
   })
   // Raised limits: the default maxReceivedFrameSize (64 KiB) refuses a 1 MiB single-frame message.
-  const wsServer = new WebSocketServer({ httpServer, ...LIMITS, fragmentOutgoingMessages })
+  const wsServer = new WebSocketServer({
+    httpServer,
+    ...LIMITS,
+    fragmentOutgoingMessages,
+    ...(perMessageDeflate ? { perMessageDeflate } : {}),
+  })
   wsServer.on('request', (request) => {
     const connection = request.accept(request.requestedProtocols.includes(SELECTED) ? SELECTED : null, request.origin)
     const ext = request.httpRequest.headers['sec-websocket-extensions']
