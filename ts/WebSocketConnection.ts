@@ -7,7 +7,6 @@
  * 1004–1006 and 1015 are invalid on the wire and in close(); closeTimeout destroys the socket; socket errors never
  * crash the process; message/fragment/pong/output limits (see ConnectionConfig).
  */
-import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
 import {
@@ -21,73 +20,29 @@ import {
   TEXT_DROPPED_BY_PEER,
   TEXT_LOST_BEFORE_HANDSHAKE,
   TEXT_OUTPUT_BUFFER_FULL,
-  TEXT_PEER_NOT_RESPONDING,
   TEXT_TOO_MANY_PONGS,
 } from './constants.js'
 import type { ConnectionState } from './constants.js'
 import { resolveConnectionOptions } from './config.js'
 import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
 import type { ProtocolError } from './errors.js'
+import { MessageAssembler } from './connection/assembler.js'
+import { ConnectionBase } from './connection/base.js'
+import type { Extension, SendCallback } from './connection/types.js'
 import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './deflate/negotiate.js'
+import { DeflateSession } from './deflate/session.js'
+import type { DeflateHost } from './deflate/session.js'
 import { PerMessageDeflate } from './PerMessageDeflate.js'
-import type { DeflateError } from './PerMessageDeflate.js'
 import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
 import { controlPayload, encodeFrame, truncateUtf8, writeMessage, writeText } from './Sender.js'
 import { WebSocketFrame } from './WebSocketFrame.js'
 
-/** A negotiated extension: `[]`, or permessage-deflate with the parameters of the handshake response. */
-export interface Extension {
-  name: string
-  params: Array<{ name: string; value?: string }>
-}
-
-/** `'message'` event payload. */
-export type IMessage = { type: 'utf8'; utf8Data: string } | { type: 'binary'; binaryData: Buffer }
-
-/** Send callback: called once, after the last fragment was written, or with the first error. */
-export type SendCallback = (err?: Error | null) => void
-
-export interface WebSocketConnection {
-  on(event: 'message', listener: (data: IMessage) => void): this
-  on(event: 'frame', listener: (frame: WebSocketFrame) => void): this
-  on(event: 'close', listener: (code: number, desc: string) => void): this
-  on(event: 'error', listener: (err: Error) => void): this
-  on(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
-  on(event: 'pong', listener: (data: Buffer) => void): this
-  on(event: 'drain' | 'pause' | 'resume', listener: () => void): this
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own catch-all signature
-  on(event: string | symbol, listener: (...args: any[]) => void): this
-  once(event: 'message', listener: (data: IMessage) => void): this
-  once(event: 'frame', listener: (frame: WebSocketFrame) => void): this
-  once(event: 'close', listener: (code: number, desc: string) => void): this
-  once(event: 'error', listener: (err: Error) => void): this
-  once(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
-  once(event: 'pong', listener: (data: Buffer) => void): this
-  once(event: 'drain' | 'pause' | 'resume', listener: () => void): this
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own catch-all signature
-  once(event: string | symbol, listener: (...args: any[]) => void): this
-}
+export type { Extension, IMessage, SendCallback } from './connection/types.js'
 
 const EMPTY = Buffer.alloc(0)
-const MIN_MESSAGE_BUFFER = 1024
 
-export class WebSocketConnection extends EventEmitter implements ReceiverSink {
-  static readonly CLOSE_REASON_NORMAL = 1000
-  static readonly CLOSE_REASON_GOING_AWAY = 1001
-  static readonly CLOSE_REASON_PROTOCOL_ERROR = 1002
-  static readonly CLOSE_REASON_UNPROCESSABLE_INPUT = 1003
-  static readonly CLOSE_REASON_RESERVED = 1004
-  static readonly CLOSE_REASON_NOT_PROVIDED = 1005
-  static readonly CLOSE_REASON_ABNORMAL = 1006
-  static readonly CLOSE_REASON_INVALID_DATA = 1007
-  static readonly CLOSE_REASON_POLICY_VIOLATION = 1008
-  static readonly CLOSE_REASON_MESSAGE_TOO_BIG = 1009
-  static readonly CLOSE_REASON_EXTENSION_REQUIRED = 1010
-  static readonly CLOSE_REASON_INTERNAL_SERVER_ERROR = 1011
-  static readonly CLOSE_REASON_TLS_HANDSHAKE_FAILED = 1015
-  static readonly CLOSE_DESCRIPTIONS = CLOSE_DESCRIPTIONS
-
+export class WebSocketConnection extends ConnectionBase implements ReceiverSink, DeflateHost {
   config: ConnectionConfig
   socket: Socket
   protocol: string | undefined
@@ -116,26 +71,14 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   inputPaused = false
   socketHadError = false
 
-  private readonly _opts: ResolvedConnectionOptions
+  protected readonly _opts: ResolvedConnectionOptions
   private readonly _receiver: Receiver
   private _listenersAdded = false
-  private _keepaliveTimer: NodeJS.Timeout | null = null
-  private _graceTimer: NodeJS.Timeout | null = null
-  private _closeTimer: NodeJS.Timeout | null = null
   private _queuedPongs = 0
-  // The fragmented message being assembled.
-  private _msgOpcode = 0
-  private _msgBuf: Buffer | null = null
-  private _msgLen = 0
-  // permessage-deflate (null unless negotiated).
-  private readonly _pmd: PerMessageDeflate | null = null
-  private _msgCompressed = false
-  /** A received message is being inflated: the receiver is held so later frames keep their order. */
-  private _inflating = false
-  /** A message is being compressed: later sends (and our close frame) wait in `_sendQueue`, in order. */
-  private _deflating = false
-  private readonly _sendQueue: Array<(abort: boolean) => void> = []
-  private _sendStopped = false
+  /** The fragmented message being received (created at the first fragmented message). */
+  private _assembler: MessageAssembler | null = null
+  /** permessage-deflate (null unless negotiated). */
+  private readonly _deflate: DeflateSession | null = null
 
   constructor(
     socket: Socket,
@@ -158,7 +101,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     const pmdExt = this.extensions.find((e) => e.name === EXTENSION_NAME)
     const pmdOpts = pmdExt ? resolveDeflateOptions(config.perMessageDeflate ?? true) : null
     if (pmdExt && pmdOpts) {
-      this._pmd = new PerMessageDeflate(agreedParams(pmdExt, !maskOutgoingPackets, pmdOpts), pmdOpts)
+      const pmd = new PerMessageDeflate(agreedParams(pmdExt, !maskOutgoingPackets, pmdOpts), pmdOpts)
+      this._deflate = new DeflateSession(this, pmd)
     }
     // Without assembly nothing is buffered beyond one frame, so message/fragment limits do not apply.
     this._receiver = new Receiver(
@@ -167,7 +111,7 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       opts.maxFrameSize,
       opts.assembleFragments ? opts.maxMessageSize : Number.MAX_SAFE_INTEGER,
       opts.assembleFragments ? opts.maxFragments : 0,
-      this._pmd !== null,
+      this._deflate !== null,
     )
     // An 'error' listener from the first moment: WebSocket-Node removed all of them here and crashed on
     // ECONNRESET before the handshake write completed (issues #407, #458).
@@ -226,9 +170,14 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       this.emit('frame', frame)
       if (opcode < 8) return
     } else if (opcode < 8) {
-      if (opcode !== 0) this._msgCompressed = (bits & 0x40) !== 0
-      if ((bits & 0x80) !== 0 && opcode !== 0) this._complete(opcode, payload)
-      else this._addFragment(opcode, (bits & 0x80) !== 0, payload)
+      if (opcode !== 0 && this._deflate !== null) this._deflate.compressed = (bits & 0x40) !== 0
+      if ((bits & 0x80) !== 0 && opcode !== 0) {
+        this._complete(opcode, payload)
+      } else {
+        const assembler = (this._assembler ??= new MessageAssembler())
+        const data = assembler.add(opcode, (bits & 0x80) !== 0, payload, this._opts.maxMessageSize)
+        if (data !== null) this._complete(assembler.opcode, data)
+      }
       return
     }
     if (opcode === 0x09) this._handlePing(payload)
@@ -241,67 +190,15 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this.drop(error.closeCode, error.message)
   }
 
-  private _addFragment(opcode: number, fin: boolean, payload: Buffer): void {
-    if (opcode !== 0) {
-      this._msgOpcode = opcode
-      this._msgLen = 0
-      this._msgBuf = null
-    }
-    const len = payload.length
-    if (len > 0) {
-      // Copied (not kept as views): a view would pin the whole socket chunk, and 16k tiny fragments
-      // each pinning a 64 KiB chunk would be a memory amplifier.
-      const need = this._msgLen + len
-      let buf = this._msgBuf
-      if (buf === null || buf.length < need) {
-        const doubled = Math.min(2 * (buf?.length ?? 0), this._opts.maxMessageSize)
-        const grown = Buffer.allocUnsafe(Math.max(need, MIN_MESSAGE_BUFFER, doubled))
-        if (buf !== null) buf.copy(grown, 0, 0, this._msgLen)
-        buf = this._msgBuf = grown
-      }
-      payload.copy(buf, this._msgLen)
-      this._msgLen = need
-    }
-    if (!fin) return
-    const data = this._msgBuf === null ? EMPTY : this._msgBuf.subarray(0, this._msgLen)
-    const messageOpcode = this._msgOpcode
-    this._msgBuf = null
-    this._msgLen = this._msgOpcode = 0
-    this._complete(messageOpcode, data)
-  }
-
   /** A whole message: delivered now, or inflated first (RSV1 on its first frame, RFC 7692 §6.2). */
   private _complete(opcode: number, data: Buffer): void {
-    const pmd = this._pmd
-    if (!this._msgCompressed || pmd === null) {
-      this._deliver(opcode, data)
-      return
-    }
-    this._msgCompressed = false
-    // Hold the receiver until the message is out, so frames after it (close included) keep their order.
-    this._inflating = true
-    this._receiver.paused = true
-    pmd.decompress(data, this._opts.maxMessageSize, (err, out) => this._inflated(opcode, err, out))
+    const deflate = this._deflate
+    if (deflate === null || !deflate.compressed) this._deliver(opcode, data)
+    else deflate.inflate(opcode, data, this._receiver, this._opts.maxMessageSize)
   }
 
-  private _inflated(opcode: number, err: DeflateError | null, out: Buffer | undefined): void {
-    this._inflating = false
-    // Closed meanwhile (drop, socket gone, peer's close already handled): no event after 'close'.
-    if (this._receiver.stopped || this.closeEventEmitted) return
-    if (err !== null || out === undefined) {
-      this.drop(err?.closeCode ?? 1007, err?.message)
-      return
-    }
-    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x).
-    if (opcode === 0x01 && !codec.isValidUtf8(out)) {
-      this.drop(1007, 'Invalid UTF-8 Data Received')
-      return
-    }
-    this._deliver(opcode, out)
-    if (!this.inputPaused && !this._receiver.stopped) this._receiver.resume()
-  }
-
-  private _deliver(opcode: number, data: Buffer): void {
+  /** @internal A whole (inflated) message to the 'message' listeners. */
+  _deliver(opcode: number, data: Buffer): void {
     if (opcode === 0x01) {
       let text: string
       try {
@@ -370,8 +267,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   /** Sends a text message (fragmented above `fragmentationThreshold`). */
   sendUTF(data: { toString(): string }, cb?: SendCallback): void {
     if (!this._writable(cb)) return
-    if (this._pmd !== null) {
-      this._sendData(0x01, Buffer.from(data.toString(), 'utf8'), cb)
+    if (this._deflate !== null) {
+      this._deflate.send(0x01, Buffer.from(data.toString(), 'utf8'), this._opts.fragmentationThreshold, cb)
       return
     }
     const threshold = this._opts.fragmentationThreshold
@@ -384,8 +281,8 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
       throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()')
     }
     if (!this._writable(cb)) return
-    if (this._pmd !== null) {
-      this._sendData(0x02, data, cb)
+    if (this._deflate !== null) {
+      this._deflate.send(0x02, data, this._opts.fragmentationThreshold, cb)
       return
     }
     const threshold = this._opts.fragmentationThreshold
@@ -428,15 +325,12 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
    */
   sendCloseFrame(reasonCode: number = 1000, description?: string | null, cb?: SendCallback): void {
     if (!this.socket.writable) return
-    if (this._deflating) {
-      // After the messages still being compressed (RFC 6455 §5.5.1: nothing may follow a close frame).
-      this._sendQueue.push((abort) => {
-        if (abort) this._writeCloseFrame(reasonCode, description, cb)
-        else this.sendCloseFrame(reasonCode, description, cb)
-      })
-      return
-    }
-    this._writeCloseFrame(reasonCode, description, cb)
+    // After the messages still being compressed (RFC 6455 §5.5.1: nothing may follow a close frame).
+    const deferred = this._deflate?.defer((abort) => {
+      if (abort) this._writeCloseFrame(reasonCode, description, cb)
+      else this.sendCloseFrame(reasonCode, description, cb)
+    })
+    if (deferred !== true) this._writeCloseFrame(reasonCode, description, cb)
   }
 
   private _writeCloseFrame(reasonCode: number, description: string | null | undefined, cb?: SendCallback): void {
@@ -448,54 +342,14 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this.socket.end()
   }
 
-  /**
-   * With permessage-deflate: compress (at or above the threshold) and send, one message at a time so the wire
-   * order is the call order. The payload is kept by reference until it is compressed, as `ws` does.
-   */
-  private _sendData(opcode: number, payload: Buffer, cb: SendCallback | undefined): void {
-    const pmd = this._pmd as PerMessageDeflate
-    const run = (abort: boolean): void => {
-      if (abort || this._sendStopped || !this.socket.writable) {
-        if (cb) process.nextTick(cb, new Error('WebSocket connection is not open.'))
-        return
-      }
-      const threshold = this._opts.fragmentationThreshold
-      const masked = this.maskOutgoingPackets
-      if (payload.length < pmd.threshold) {
-        this._afterWrite(writeMessage(this.socket, opcode, payload, masked, threshold, cb))
-        return
-      }
-      this._deflating = true
-      pmd.compress(payload, (err, out) => {
-        this._deflating = false
-        if (err !== null || out === undefined || this._sendStopped || !this.socket.writable) {
-          if (cb) process.nextTick(cb, err ?? new Error('WebSocket connection is not open.'))
-          if (err !== null && err.closeCode === 1011 && !this.closeEventEmitted) this.drop(1011, err.message)
-        } else {
-          this._afterWrite(writeMessage(this.socket, opcode, out, masked, threshold, cb, true))
-        }
-        this._runSendQueue(false)
-      })
-    }
-    if (this._deflating) this._sendQueue.push(run)
-    else run(false)
-  }
-
-  private _runSendQueue(abort: boolean): void {
-    while (!this._deflating || abort) {
-      const next = this._sendQueue.shift()
-      if (next === undefined) return
-      next(abort)
-    }
-  }
-
   private _writable(cb: SendCallback | undefined): boolean {
     if (this.socket.writable) return true
     if (cb) process.nextTick(cb, new Error('WebSocket connection is not open.'))
     return false
   }
 
-  private _afterWrite(flushed: boolean): void {
+  /** @internal After every write: `outputBufferFull`, and the `maxOutputBufferSize` cut-off. */
+  _afterWrite(flushed: boolean): void {
     if (!flushed) this.outputBufferFull = true
     const max = this._opts.maxOutputBufferSize
     if (max > 0 && this.socket.writableLength > max && !this.closeEventEmitted) {
@@ -537,11 +391,10 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this.closeReasonCode = code
     this.closeDescription = desc
     this._receiver.stop()
-    this._msgBuf = null
-    this._msgLen = this._msgOpcode = 0
+    this._assembler?.reset()
     const sendFrame = skipCloseFrame !== true && this.socket.writable
     if (sendFrame) this._writeCloseFrame(code, desc)
-    this._stopDeflate()
+    this._deflate?.stop()
     this.connected = false
     this.state = STATE_CLOSED
     this.clearCloseTimer()
@@ -569,78 +422,13 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
   resume(): void {
     this.inputPaused = false
     this.socket.resume()
-    if (!this._inflating) this._receiver.resume()
-  }
-
-  /** Closes the zlib streams; queued sends fail with 'WebSocket connection is not open.'. */
-  private _stopDeflate(): void {
-    if (this._pmd === null) return
-    this._sendStopped = true
-    this._pmd.close()
-    this._deflating = false
-    this._runSendQueue(true)
+    if (this._deflate?.inflating !== true) this._receiver.resume()
   }
 
   private _emitClose(): void {
     if (this.closeEventEmitted) return
     this.closeEventEmitted = true
     this.emit('close', this.closeReasonCode, this.closeDescription)
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Timers
-  // ---------------------------------------------------------------------------------------------
-
-  setKeepaliveTimer(): void {
-    if (!this._opts.keepalive || this._opts.useNativeKeepalive) return
-    this.clearKeepaliveTimer()
-    this.clearGracePeriodTimer()
-    if (this.state === STATE_CLOSED) return
-    this._keepaliveTimer = setTimeout(this.handleKeepaliveTimer, this._opts.keepaliveInterval)
-  }
-
-  clearKeepaliveTimer(): void {
-    if (this._keepaliveTimer !== null) clearTimeout(this._keepaliveTimer)
-    this._keepaliveTimer = null
-  }
-
-  readonly handleKeepaliveTimer = (): void => {
-    this._keepaliveTimer = null
-    this.ping()
-    if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
-    else this.setKeepaliveTimer()
-  }
-
-  setGracePeriodTimer(): void {
-    this.clearGracePeriodTimer()
-    this._graceTimer = setTimeout(this.handleGracePeriodTimer, this._opts.keepaliveGracePeriod)
-  }
-
-  clearGracePeriodTimer(): void {
-    if (this._graceTimer !== null) clearTimeout(this._graceTimer)
-    this._graceTimer = null
-  }
-
-  readonly handleGracePeriodTimer = (): void => {
-    this._graceTimer = null
-    this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
-  }
-
-  setCloseTimer(): void {
-    this.clearCloseTimer()
-    this._closeTimer = setTimeout(this.handleCloseTimer, this._opts.closeTimeout)
-  }
-
-  clearCloseTimer(): void {
-    if (this._closeTimer !== null) clearTimeout(this._closeTimer)
-    this._closeTimer = null
-  }
-
-  /** The peer did not complete the close within closeTimeout: destroy (WebSocket-Node only called end(), #241). */
-  readonly handleCloseTimer = (): void => {
-    this._closeTimer = null
-    this.state = STATE_CLOSED
-    this.socket.destroy()
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -670,7 +458,7 @@ export class WebSocketConnection extends EventEmitter implements ReceiverSink {
     this.connected = false
     this.state = STATE_CLOSED
     this._receiver.stop()
-    this._stopDeflate()
+    this._deflate?.stop()
     if (this.closeReasonCode === -1) {
       this.closeReasonCode = CLOSE_REASON_ABNORMAL
       this.closeDescription = TEXT_DROPPED_BY_PEER

@@ -1,0 +1,116 @@
+/**
+ * What every WebSocketConnection has before its byte handling: the close-code constants, the typed events and
+ * the keepalive / close timers (WebSocket-Node's public timer methods, kept under their names).
+ */
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import {
+  CLOSE_DESCRIPTIONS,
+  CLOSE_REASON_ABNORMAL,
+  STATE_CLOSED,
+  TEXT_PEER_NOT_RESPONDING,
+} from '../constants.js'
+import type { ConnectionState } from '../constants.js'
+import type { ResolvedConnectionOptions } from '../config.js'
+import type { WebSocketFrame } from '../WebSocketFrame.js'
+import type { IMessage } from './types.js'
+
+export interface ConnectionBase {
+  on(event: 'message', listener: (data: IMessage) => void): this
+  on(event: 'frame', listener: (frame: WebSocketFrame) => void): this
+  on(event: 'close', listener: (code: number, desc: string) => void): this
+  on(event: 'error', listener: (err: Error) => void): this
+  on(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
+  on(event: 'pong', listener: (data: Buffer) => void): this
+  on(event: 'drain' | 'pause' | 'resume', listener: () => void): this
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own catch-all signature
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'message', listener: (data: IMessage) => void): this
+  once(event: 'frame', listener: (frame: WebSocketFrame) => void): this
+  once(event: 'close', listener: (code: number, desc: string) => void): this
+  once(event: 'error', listener: (err: Error) => void): this
+  once(event: 'ping', listener: (cancel: () => void, data: Buffer) => void): this
+  once(event: 'pong', listener: (data: Buffer) => void): this
+  once(event: 'drain' | 'pause' | 'resume', listener: () => void): this
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own catch-all signature
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export abstract class ConnectionBase extends EventEmitter {
+  static readonly CLOSE_REASON_NORMAL = 1000
+  static readonly CLOSE_REASON_GOING_AWAY = 1001
+  static readonly CLOSE_REASON_PROTOCOL_ERROR = 1002
+  static readonly CLOSE_REASON_UNPROCESSABLE_INPUT = 1003
+  static readonly CLOSE_REASON_RESERVED = 1004
+  static readonly CLOSE_REASON_NOT_PROVIDED = 1005
+  static readonly CLOSE_REASON_ABNORMAL = 1006
+  static readonly CLOSE_REASON_INVALID_DATA = 1007
+  static readonly CLOSE_REASON_POLICY_VIOLATION = 1008
+  static readonly CLOSE_REASON_MESSAGE_TOO_BIG = 1009
+  static readonly CLOSE_REASON_EXTENSION_REQUIRED = 1010
+  static readonly CLOSE_REASON_INTERNAL_SERVER_ERROR = 1011
+  static readonly CLOSE_REASON_TLS_HANDSHAKE_FAILED = 1015
+  static readonly CLOSE_DESCRIPTIONS = CLOSE_DESCRIPTIONS
+
+  abstract socket: Socket
+  abstract state: ConnectionState
+  protected abstract readonly _opts: ResolvedConnectionOptions
+  protected _keepaliveTimer: NodeJS.Timeout | null = null
+  protected _graceTimer: NodeJS.Timeout | null = null
+  protected _closeTimer: NodeJS.Timeout | null = null
+
+  abstract ping(data?: Buffer | { toString(): string }): void
+  abstract drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
+
+  setKeepaliveTimer(): void {
+    if (!this._opts.keepalive || this._opts.useNativeKeepalive) return
+    this.clearKeepaliveTimer()
+    this.clearGracePeriodTimer()
+    if (this.state === STATE_CLOSED) return
+    this._keepaliveTimer = setTimeout(this.handleKeepaliveTimer, this._opts.keepaliveInterval)
+  }
+
+  clearKeepaliveTimer(): void {
+    if (this._keepaliveTimer !== null) clearTimeout(this._keepaliveTimer)
+    this._keepaliveTimer = null
+  }
+
+  readonly handleKeepaliveTimer = (): void => {
+    this._keepaliveTimer = null
+    this.ping()
+    if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
+    else this.setKeepaliveTimer()
+  }
+
+  setGracePeriodTimer(): void {
+    this.clearGracePeriodTimer()
+    this._graceTimer = setTimeout(this.handleGracePeriodTimer, this._opts.keepaliveGracePeriod)
+  }
+
+  clearGracePeriodTimer(): void {
+    if (this._graceTimer !== null) clearTimeout(this._graceTimer)
+    this._graceTimer = null
+  }
+
+  readonly handleGracePeriodTimer = (): void => {
+    this._graceTimer = null
+    this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
+  }
+
+  setCloseTimer(): void {
+    this.clearCloseTimer()
+    this._closeTimer = setTimeout(this.handleCloseTimer, this._opts.closeTimeout)
+  }
+
+  clearCloseTimer(): void {
+    if (this._closeTimer !== null) clearTimeout(this._closeTimer)
+    this._closeTimer = null
+  }
+
+  /** The peer did not complete the close within closeTimeout: destroy (WebSocket-Node only called end(), #241). */
+  readonly handleCloseTimer = (): void => {
+    this._closeTimer = null
+    this.state = STATE_CLOSED
+    this.socket.destroy()
+  }
+}

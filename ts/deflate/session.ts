@@ -1,0 +1,131 @@
+/**
+ * permessage-deflate (RFC 7692) on one connection: inflating received messages and compressing sent ones while
+ * keeping the wire order. Exists only when the extension was negotiated.
+ *
+ * Order: while a received message is inflated the receiver is held, so frames after it (a close frame too) are
+ * handled after it; while a message is compressed, later sends and our close frame wait in a queue and go out
+ * in call order (RFC 6455 §5.5.1: nothing may follow a close frame).
+ */
+import type { Socket } from 'node:net'
+import { codec } from '../codec/index.js'
+import type { SendCallback } from '../connection/types.js'
+import { PerMessageDeflate } from '../PerMessageDeflate.js'
+import type { DeflateError } from '../PerMessageDeflate.js'
+import type { Receiver } from '../Receiver.js'
+import { writeMessage } from '../Sender.js'
+
+/** What the session needs from its connection. */
+export interface DeflateHost {
+  readonly socket: Socket
+  readonly maskOutgoingPackets: boolean
+  readonly closeEventEmitted: boolean
+  readonly inputPaused: boolean
+  drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
+  _afterWrite(flushed: boolean): void
+  _deliver(opcode: number, data: Buffer): void
+}
+
+type QueuedSend = (abort: boolean) => void
+
+const notOpen = (): Error => new Error('WebSocket connection is not open.')
+
+export class DeflateSession {
+  /** The message being received had RSV1 on its first frame (RFC 7692 §6.2). */
+  compressed = false
+  /** A received message is being inflated: the receiver is held so later frames keep their order. */
+  inflating = false
+  /** A message is being compressed: later sends (and our close frame) wait in the queue, in order. */
+  deflating = false
+  private readonly queue: QueuedSend[] = []
+  private stopped = false
+
+  constructor(
+    private readonly host: DeflateHost,
+    readonly pmd: PerMessageDeflate,
+  ) {}
+
+  /** Inflates a whole received message, holding `receiver` until it is delivered. */
+  inflate(opcode: number, data: Buffer, receiver: Receiver, maxMessageSize: number): void {
+    this.compressed = false
+    this.inflating = true
+    receiver.paused = true
+    this.pmd.decompress(data, maxMessageSize, (err, out) => this.inflated(opcode, err, out, receiver))
+  }
+
+  private inflated(opcode: number, err: DeflateError | null, out: Buffer | undefined, receiver: Receiver): void {
+    this.inflating = false
+    const host = this.host
+    // Closed meanwhile (drop, socket gone, peer's close already handled): no event after 'close'.
+    if (receiver.stopped || host.closeEventEmitted) return
+    if (err !== null || out === undefined) {
+      host.drop(err?.closeCode ?? 1007, err?.message)
+      return
+    }
+    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x).
+    if (opcode === 0x01 && !codec.isValidUtf8(out)) {
+      host.drop(1007, 'Invalid UTF-8 Data Received')
+      return
+    }
+    host._deliver(opcode, out)
+    if (!host.inputPaused && !receiver.stopped) receiver.resume()
+  }
+
+  /**
+   * Compresses (at or above the threshold) and sends, one message at a time so the wire order is the call order.
+   * The payload is kept by reference until it is compressed, as `ws` does.
+   */
+  send(opcode: number, payload: Buffer, threshold: number, cb: SendCallback | undefined): void {
+    const host = this.host
+    const pmd = this.pmd
+    const run = (abort: boolean): void => {
+      if (abort || this.stopped || !host.socket.writable) {
+        if (cb) process.nextTick(cb, notOpen())
+        return
+      }
+      const masked = host.maskOutgoingPackets
+      if (payload.length < pmd.threshold) {
+        host._afterWrite(writeMessage(host.socket, opcode, payload, masked, threshold, cb))
+        return
+      }
+      this.deflating = true
+      pmd.compress(payload, (err, out) => {
+        this.deflating = false
+        if (err !== null || out === undefined || this.stopped || !host.socket.writable) {
+          if (cb) process.nextTick(cb, err ?? notOpen())
+          if (err !== null && err.closeCode === 1011 && !host.closeEventEmitted) host.drop(1011, err.message)
+        } else {
+          host._afterWrite(writeMessage(host.socket, opcode, out, masked, threshold, cb, true))
+        }
+        this.runQueue(false)
+      })
+    }
+    if (this.deflating) this.queue.push(run)
+    else run(false)
+  }
+
+  /**
+   * Queues `job` behind the message being compressed, if any; returns false when nothing is being compressed
+   * (the caller then runs it now). `job(true)` means the session stopped: do it without waiting.
+   */
+  defer(job: QueuedSend): boolean {
+    if (!this.deflating) return false
+    this.queue.push(job)
+    return true
+  }
+
+  /** Closes the zlib streams; queued sends fail with 'WebSocket connection is not open.'. */
+  stop(): void {
+    this.stopped = true
+    this.pmd.close()
+    this.deflating = false
+    this.runQueue(true)
+  }
+
+  private runQueue(abort: boolean): void {
+    while (!this.deflating || abort) {
+      const next = this.queue.shift()
+      if (next === undefined) return
+      next(abort)
+    }
+  }
+}
