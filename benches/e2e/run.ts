@@ -4,6 +4,9 @@
  * another, both on 127.0.0.1 (`--pin`: server on CPU 0, load generator on CPU 1, with taskset). Rounds are interleaved (every implementation once per round,
  * the order rotating each round) and each cell reports the median over rounds. Writes
  * `benches/results/e2e.{json,md,svg}`.
+ * permessage-deflate (issue 9): `--deflate` (or `--workloads=deflate-*`) runs the compression workloads instead,
+ * with `loadgen-deflate.ts` and the servers started with compression on; they are not part of the default run and
+ * write `benches/results/e2e-deflate.{json,md}` (the default run's files are left alone).
  */
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -11,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { machineInfo } from '../lib/machine.js'
 import { renderMarkdown, renderSvg, summarize, type Cell, type Impl, type WorkloadId } from './report.js'
+import { renderDeflateMarkdown, summarizeDeflate, type DeflateCell, type DeflateWorkloadId } from './report-deflate.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(here, '..', 'results')
@@ -57,8 +61,25 @@ const ALL: Workload[] = [
   { id: 'broadcast-1KiB-1000', kind: 'broadcast', conns: 1000, size: 1024, binary: false, window: 4 },
   { id: 'idle-5000', kind: 'idle', conns: 5000, size: 0, binary: false, window: 0 },
 ]
+/** Echo with permessage-deflate on both ends; `messages` distinct JSON texts per connection (seeded). */
+interface DeflateWorkload {
+  id: DeflateWorkloadId
+  conns: number
+  size: number
+  messages: number
+  seed: number
+}
+const DEFLATE: DeflateWorkload[] = [
+  { id: 'deflate-text-1KiB-100', conns: 100, size: 1024, messages: 512, seed: 9 },
+  { id: 'deflate-text-64KiB-1', conns: 1, size: 65536, messages: 16, seed: 9 },
+]
 const wanted = args.get('workloads')?.split(',')
-const workloads = ALL.filter((w) => wanted === undefined || wanted.includes(w.id))
+/** Exact ids, or a pattern with `*` (`deflate-*`). */
+const glob = (p: string) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+const picked = (id: string) => wanted !== undefined && wanted.some((p) => glob(p).test(id))
+const deflateOnly = args.has('deflate') && wanted === undefined
+const workloads = deflateOnly ? [] : ALL.filter((w) => wanted === undefined || picked(w.id))
+const deflateWorkloads = DEFLATE.filter((w) => deflateOnly || picked(w.id))
 
 const NODE_ARGS = ['--import', '@oxc-node/core/register']
 const TIMEOUT_MS = 60_000
@@ -75,10 +96,10 @@ class Server {
     readonly port: number,
   ) {}
 
-  static start(impl: Impl, mode: 'echo' | 'broadcast', extraArgs: string[] = []): Promise<Server> {
+  static start(impl: Impl, mode: 'echo' | 'broadcast', extraArgs: string[] = [], deflate = false): Promise<Server> {
     const nodeArgs = [...NODE_ARGS, ...extraArgs]
     if (profile === impl) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`)
-    const child = fork(join(here, 'server.ts'), [impl, mode], {
+    const child = fork(join(here, 'server.ts'), deflate ? [impl, mode, 'deflate'] : [impl, mode], {
       ...pinned(0, nodeArgs),
       env: { ...process.env, ...IMPL_ENV[impl] },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -124,8 +145,9 @@ function loadgen(
   job: object,
   onReady?: () => Promise<void>,
   onMark?: (mark: 'start' | 'end') => void,
+  script = 'loadgen.ts',
 ): Promise<Record<string, number>> {
-  const child = fork(join(here, 'loadgen.ts'), [JSON.stringify(job)], {
+  const child = fork(join(here, script), [JSON.stringify(job)], {
     ...pinned(1, NODE_ARGS),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -144,7 +166,9 @@ function loadgen(
         return
       }
       clearTimeout(timer)
-      resolve(m as Record<string, number>)
+      // loadgen-deflate.ts reports a wrong reply (or a refused offer) this way: the cell fails.
+      if ('error' in m) reject(new Error(String(m.error)))
+      else resolve(m as Record<string, number>)
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
@@ -156,7 +180,7 @@ function loadgen(
 
 const cpuUs = (s: Stats) => s.cpu.user + s.cpu.system
 
-async function runThroughput(server: Server, w: Workload): Promise<Record<string, number>> {
+async function runThroughput(server: Server, w: Workload | DeflateWorkload, script?: string): Promise<Record<string, number>> {
   const job = { ...w, port: server.port, warmupMs, durationMs }
   let start: Promise<[Stats, bigint]> | null = null
   let end: Promise<[Stats, bigint]> | null = null
@@ -164,10 +188,15 @@ async function runThroughput(server: Server, w: Workload): Promise<Record<string
     const t = process.hrtime.bigint()
     return [await server.stats(), t]
   }
-  const r = await loadgen(job, undefined, (mark) => {
-    if (mark === 'start') start = snap()
-    else end = snap()
-  })
+  const r = await loadgen(
+    job,
+    undefined,
+    (mark) => {
+      if (mark === 'start') start = snap()
+      else end = snap()
+    },
+    script,
+  )
   if (start !== null && end !== null) {
     const [[s0, t0], [s1, t1]] = await Promise.all([start as Promise<[Stats, bigint]>, end as Promise<[Stats, bigint]>])
     const cpu = cpuUs(s1) - cpuUs(s0)
@@ -203,6 +232,12 @@ async function main(): Promise<void> {
   if (args.has('render-only')) {
     // Re-render e2e.md/e2e.svg from e2e.json (after a change to report.ts), without running anything.
     const { readFileSync } = await import('node:fs')
+    if (args.has('deflate')) {
+      const saved = JSON.parse(readFileSync(join(resultsDir, 'e2e-deflate.json'), 'utf8')) as { meta: Record<string, unknown>; cells: DeflateCell[] }
+      const summary = summarizeDeflate(saved.cells, [...new Set(saved.cells.map((c) => c.impl))])
+      writeFileSync(join(resultsDir, 'e2e-deflate.md'), renderDeflateMarkdown(saved.meta, summary, saved.cells))
+      return
+    }
     const saved = JSON.parse(readFileSync(join(resultsDir, 'e2e.json'), 'utf8')) as { meta: Record<string, unknown>; cells: Cell[] }
     const summary = summarize(saved.cells, [...new Set(saved.cells.map((c) => c.impl))])
     writeFileSync(join(resultsDir, 'e2e.md'), renderMarkdown(saved.meta, summary))
@@ -211,6 +246,7 @@ async function main(): Promise<void> {
   }
   const machine = machineInfo()
   const cells: Cell[] = []
+  const deflateCells: DeflateCell[] = []
   const started = Date.now()
   for (let round = 0; round < rounds; round++) {
     // Rotate the order every round so no implementation always runs first (or right after the same neighbour).
@@ -234,19 +270,43 @@ async function main(): Promise<void> {
         }
       }
       for (const w of workloads.filter((x) => x.kind === 'idle')) cells.push(await cell(impl, round, w, () => runIdle(impl, w)))
+      if (deflateWorkloads.length > 0) {
+        const server = await Server.start(impl, 'echo', [], true)
+        try {
+          for (const w of deflateWorkloads) {
+            const job = { ...w, requireDeflate: impl !== 'websocket' }
+            deflateCells.push(await cell(impl, round, w, () => runThroughput(server, job, 'loadgen-deflate.ts')))
+          }
+        } finally {
+          await server.stop()
+        }
+      }
     }
+  }
+  const loadavgEnd = (await import('node:os')).loadavg()
+  const seconds = Math.round((Date.now() - started) / 1000)
+  mkdirSync(resultsDir, { recursive: true })
+  if (deflateWorkloads.length > 0) {
+    const summary = summarizeDeflate(deflateCells, impls)
+    const { versions } = process
+    const meta = { machine: { ...machine, loadavgEnd }, mode: quick ? 'quick' : 'full', rounds, warmupMs, durationMs, pinned: pin, seconds, zlib: versions.zlib }
+    writeFileSync(join(resultsDir, 'e2e-deflate.json'), JSON.stringify({ meta, summary, cells: deflateCells }, null, 2) + '\n')
+    writeFileSync(join(resultsDir, 'e2e-deflate.md'), renderDeflateMarkdown(meta, summary, deflateCells))
+    console.log(renderDeflateMarkdown(meta, summary, deflateCells))
+    console.log('written: benches/results/e2e-deflate.{json,md}')
+    // A compression-only run leaves the default run's e2e.* as they were.
+    if (workloads.length === 0) return
   }
   const summary = summarize(cells, impls)
   const meta = {
-    machine: { ...machine, loadavgEnd: (await import('node:os')).loadavg() },
+    machine: { ...machine, loadavgEnd },
     mode: quick ? 'quick' : 'full',
     rounds,
     warmupMs,
     durationMs,
     pinned: pin,
-    seconds: Math.round((Date.now() - started) / 1000),
+    seconds,
   }
-  mkdirSync(resultsDir, { recursive: true })
   writeFileSync(join(resultsDir, 'e2e.json'), JSON.stringify({ meta, summary, cells }, null, 2) + '\n')
   writeFileSync(join(resultsDir, 'e2e.md'), renderMarkdown(meta, summary))
   writeFileSync(join(resultsDir, 'e2e.svg'), renderSvg(summary))
@@ -254,7 +314,12 @@ async function main(): Promise<void> {
   console.log('written: benches/results/e2e.{json,md,svg}')
 }
 
-async function cell(impl: Impl, round: number, w: Workload, f: () => Promise<Record<string, number>>): Promise<Cell> {
+async function cell<W extends WorkloadId | DeflateWorkloadId>(
+  impl: Impl,
+  round: number,
+  w: { id: W },
+  f: () => Promise<Record<string, number>>,
+): Promise<{ impl: Impl; round: number; workload: W; metrics: Record<string, number>; error?: string }> {
   try {
     const metrics = await f()
     console.error(`round ${round + 1}/${rounds} ${impl.padEnd(12)} ${w.id.padEnd(20)} ${fmt(metrics)}`)

@@ -4,6 +4,10 @@
  * `broadcastUTF` for ferrosocket and websocket@1.0.35, a loop over `send` for ws). Listens on 127.0.0.1:0 and
  * reports `{ port }` over IPC; answers `{ cmd: 'stats', gc }` with its CPU time, memory and connection count.
  * The backend switches (FERROSOCKET_BACKEND, WS_NO_BUFFER_UTIL, WS_NO_UTF_8_VALIDATE) come from the parent.
+ * A third argument `deflate` turns on permessage-deflate (issue 9) with the same settings on ferrosocket and ws:
+ * `{ threshold: 0 }` (every message compressed), everything else at its default, which is the same on both
+ * (context takeover both ways, 15-bit windows, Node zlib level 6 / memLevel 8, at most 10 zlib jobs at once).
+ * websocket@1.0.35 has no compression and ignores the offer.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -11,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 type Impl = 'ferro-native' | 'ferro-ts' | 'ws' | 'ws-js' | 'websocket'
 const impl = process.argv[2] as Impl
 const mode = process.argv[3] === 'broadcast' ? 'broadcast' : 'echo'
+const perMessageDeflate = process.argv[4] === 'deflate' ? { threshold: 0 } : false
 /** Large enough for the 1 MiB workload on every server (websocket@1.0.35 defaults to 64 KiB frames, 1 MiB messages). */
 const MAX = 64 * 1024 * 1024
 
@@ -40,7 +45,7 @@ interface WnServer {
 async function start(): Promise<void> {
   if (impl === 'ws' || impl === 'ws-js') {
     const { WebSocketServer } = await import('ws')
-    const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: false, maxPayload: MAX })
+    const wss = new WebSocketServer({ server: httpServer, perMessageDeflate, maxPayload: MAX })
     wss.on('connection', (ws) => {
       connections++
       ws.on('close', () => connections--)
@@ -62,6 +67,8 @@ async function start(): Promise<void> {
       autoAcceptConnections: true,
       maxReceivedFrameSize: MAX,
       maxReceivedMessageSize: MAX,
+      // Only when benchmarking compression, so the other workloads pass exactly the config they always did.
+      ...(perMessageDeflate === false ? {} : { perMessageDeflate }),
     })
     wn.on('connect', (c) => {
       connections++
