@@ -60,7 +60,7 @@ async function start(): Promise<void> {
     const WnServerClass = (
       impl === 'websocket'
         ? ((await import('websocket')) as unknown as { default: { server: unknown } }).default.server
-        : (await import('../../ts/index.js')).server
+        : (await import('../../dist/index.js')).server
     ) as new (config: object) => WnServer
     const wn = new WnServerClass({
       httpServer,

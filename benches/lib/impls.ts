@@ -98,8 +98,8 @@ interface CodecModule {
   loadNativeCodec?: () => Codec | null
 }
 
-const CODEC_PATH = '../../ts/codec/index.js'
-const TWIN_PATH = '../../ts/codec/twin/index.js'
+const CODEC_PATH = '../../dist/codec/index.js'
+const TWIN_PATH = '../../dist/codec/twin/index.js'
 
 async function codecModule(): Promise<CodecModule> {
   return (await import(CODEC_PATH)) as CodecModule
