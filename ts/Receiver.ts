@@ -49,44 +49,66 @@ const OUT_FRAMES = 256
 const OUT_CAPACITY = OUT_FRAMES + 1
 const EMPTY = Buffer.alloc(0)
 
+/*
+ * Memory: an idle connection holds no typed arrays or scratch Buffers. Parsing is synchronous, so every receiver
+ * parses into one module-level descriptor array (8 KiB) and one state array, and keeps only the 4 message slots
+ * of the state in fields between calls. The descriptors stay in SHARED_OUT while they are delivered; a listener
+ * may make another receiver parse meanwhile (a socket fed synchronously), so a receiver that finds SHARED_OUT
+ * taken parses into an array of its own, and a receiver that stops (pause()) with descriptors left moves them to
+ * an array of its own before giving SHARED_OUT up.
+ */
+const SHARED_OUT = new Float64Array(FRAME_STRIDE * OUT_CAPACITY)
+const SHARED_STATE = new Float64Array(STATE_SLOTS)
+let sharedOwner: Receiver | null = null
+/** The mask key rotated to a pending payload's offset; used synchronously only. */
+const ROT = Buffer.alloc(4)
+
 export class Receiver {
   /** Stop after the current frame (pause()); `resume()` continues in order. */
-  paused = false
+  declare paused: boolean
   /** Ignore everything from now on (closed, or the peer's close frame was handled). */
-  stopped = false
+  declare stopped: boolean
 
-  private readonly sink: ReceiverSink
-  private readonly opts: ParseOptions
-  private readonly state = new Float64Array(STATE_SLOTS)
-  private readonly out = new Float64Array(FRAME_STRIDE * OUT_CAPACITY)
-  private running = false
+  declare private readonly sink: ReceiverSink
+  declare private readonly opts: ParseOptions
+  declare private running: boolean
 
-  // Chunks not processed yet (arrived while paused or while delivering).
-  private readonly queue: Buffer[] = []
-  private cur: Buffer | null = null
-  private pos = 0
+  // The message state slots of parseFrames (S_MESSAGE_OPCODE, S_MESSAGE_BYTES, S_UTF8, S_FRAGMENTS).
+  declare private mOpcode: number
+  declare private mBytes: number
+  declare private mUtf8: number
+  declare private mFragments: number
+  // The out slots of the last parseFrames call.
+  declare private sConsumed: number
+  declare private sNeed: number
+  declare private sPending: number
+  declare private sError: number
 
-  // Descriptors from the last parseFrames call still to deliver, and the buffer they point into.
-  private dBuf: Buffer = EMPTY
-  private dEnd = 0
-  private dCount = 0
-  private dIdx = 0
-  private tailPending = false
-  private fromHdr = false
+  // Chunks not processed yet (arrived while paused or while delivering); `cur` is the one being processed.
+  declare private queue: Buffer[] | null
+  declare private cur: Buffer | null
+  declare private pos: number
+
+  // Descriptors from the last parseFrames call still to deliver, where they are, and the buffer they point into.
+  declare private out: Float64Array
+  declare private dBuf: Buffer
+  declare private dEnd: number
+  declare private dCount: number
+  declare private dIdx: number
+  declare private tailPending: boolean
+  declare private fromHdr: boolean
 
   // A header split across chunks.
-  private readonly hdr = Buffer.alloc(14)
-  private hdrLen = 0
-  private hdrNeed = 0
+  declare private hdr: Buffer | null
+  declare private hdrLen: number
+  declare private hdrNeed: number
 
   // A frame whose payload crosses chunks.
-  private pBuf: Buffer | null = null
-  private pPos = 0
-  private pBits = 0
-  private pKey = 0
-  private pText = false
-  private readonly pKeyBytes = Buffer.alloc(4)
-  private readonly rot = Buffer.alloc(4)
+  declare private pBuf: Buffer | null
+  declare private pPos: number
+  declare private pBits: number
+  declare private pKey: number
+  declare private pText: boolean
 
   constructor(
     sink: ReceiverSink,
@@ -96,7 +118,38 @@ export class Receiver {
     maxFragments: number,
     allowRsv1 = false,
   ) {
+    // Plain assignments (fields are `declare`d): a transpiler that lowers class fields to defineProperty calls
+    // would otherwise turn this 30-field object into a slow dictionary-mode object.
+    this.paused = false
+    this.stopped = false
     this.sink = sink
+    this.running = false
+    this.mOpcode = 0
+    this.mBytes = 0
+    this.mUtf8 = 0
+    this.mFragments = 0
+    this.sConsumed = 0
+    this.sNeed = 0
+    this.sPending = 0
+    this.sError = 0
+    this.queue = null
+    this.cur = null
+    this.pos = 0
+    this.out = SHARED_OUT
+    this.dBuf = EMPTY
+    this.dEnd = 0
+    this.dCount = 0
+    this.dIdx = 0
+    this.tailPending = false
+    this.fromHdr = false
+    this.hdr = null
+    this.hdrLen = 0
+    this.hdrNeed = 0
+    this.pBuf = null
+    this.pPos = 0
+    this.pBits = 0
+    this.pKey = 0
+    this.pText = false
     // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
     const flags = (expectMasked ? PARSE_EXPECT_MASKED : 0) | (allowRsv1 ? PARSE_ALLOW_RSV1 : 0)
     this.opts = { flags, maxFrameSize, maxMessageSize, maxFragments }
@@ -105,7 +158,8 @@ export class Receiver {
   /** Feeds one socket chunk. */
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return
-    this.queue.push(chunk)
+    if (this.cur === null) this.cur = chunk
+    else (this.queue ??= []).push(chunk)
     if (!this.running && !this.paused) this.run()
   }
 
@@ -118,11 +172,12 @@ export class Receiver {
   /** Drops buffered input (the connection is closing). */
   stop(): void {
     this.stopped = true
-    this.queue.length = 0
+    this.queue = null
     this.cur = null
     this.pBuf = null
     this.dCount = this.dIdx = 0
     this.tailPending = false
+    this.releaseOut()
   }
 
   private run(): void {
@@ -131,13 +186,32 @@ export class Receiver {
       this.loop()
     } finally {
       this.running = false
+      if (this.dIdx < this.dCount || this.tailPending) this.keepOut()
+      else this.releaseOut()
     }
   }
 
+  /** Stopped with descriptors left: they move out of SHARED_OUT (only up to the pending slot). */
+  private keepOut(): void {
+    if (this.out !== SHARED_OUT || sharedOwner !== this) return
+    const end = (this.dCount + 1) * FRAME_STRIDE
+    const own = new Float64Array(end)
+    own.set(SHARED_OUT.subarray(this.dIdx * FRAME_STRIDE, end), this.dIdx * FRAME_STRIDE)
+    this.out = own
+    sharedOwner = null
+  }
+
+  /** Nothing left to deliver: SHARED_OUT is free again, and no chunk is kept alive by the descriptors. */
+  private releaseOut(): void {
+    if (sharedOwner === this) sharedOwner = null
+    this.out = SHARED_OUT
+    this.dBuf = EMPTY
+  }
+
   private loop(): void {
-    const out = this.out
     while (!this.paused && !this.stopped) {
       if (this.dIdx < this.dCount) {
+        const out = this.out
         const d = this.dIdx++ * FRAME_STRIDE
         const off = out[d + D_PAYLOAD_OFFSET] as number
         const len = out[d + D_PAYLOAD_LENGTH] as number
@@ -152,7 +226,7 @@ export class Receiver {
       }
       let cur = this.cur
       if (cur === null || this.pos >= cur.length) {
-        cur = this.cur = this.queue.shift() ?? null
+        cur = this.cur = this.queue?.shift() ?? null
         this.pos = 0
         if (cur === null) break
         continue
@@ -162,12 +236,13 @@ export class Receiver {
         continue
       }
       if (this.hdrLen > 0) {
+        const hdr = this.hdr as Buffer
         const take = Math.min(this.hdrNeed - this.hdrLen, cur.length - this.pos)
-        cur.copy(this.hdr, this.hdrLen, this.pos, this.pos + take)
+        cur.copy(hdr, this.hdrLen, this.pos, this.pos + take)
         this.hdrLen += take
         this.pos += take
         if (this.hdrLen < this.hdrNeed) continue
-        this.parse(this.hdr, 0, this.hdrLen, true)
+        this.parse(hdr, 0, this.hdrLen, true)
         continue
       }
       this.parse(cur, this.pos, cur.length, false)
@@ -175,7 +250,29 @@ export class Receiver {
   }
 
   private parse(buf: Buffer, start: number, end: number, fromHdr: boolean): void {
-    this.dCount = codec.parseFrames(buf, start, end, this.opts, this.state, this.out)
+    // Every descriptor of the previous call is delivered by now, so `out` may be reused.
+    let out: Float64Array
+    if (sharedOwner === null || sharedOwner === this) {
+      out = SHARED_OUT
+      sharedOwner = this
+    } else {
+      out = new Float64Array(FRAME_STRIDE * OUT_CAPACITY)
+    }
+    this.out = out
+    const state = SHARED_STATE
+    state[S_MESSAGE_OPCODE] = this.mOpcode
+    state[S_MESSAGE_BYTES] = this.mBytes
+    state[S_UTF8] = this.mUtf8
+    state[S_FRAGMENTS] = this.mFragments
+    this.dCount = codec.parseFrames(buf, start, end, this.opts, state, out)
+    this.mOpcode = state[S_MESSAGE_OPCODE] as number
+    this.mBytes = state[S_MESSAGE_BYTES] as number
+    this.mUtf8 = state[S_UTF8] as number
+    this.mFragments = state[S_FRAGMENTS] as number
+    this.sConsumed = state[S_CONSUMED] as number
+    this.sNeed = state[S_NEED] as number
+    this.sPending = state[S_PENDING] as number
+    this.sError = state[S_ERROR] as number
     this.dIdx = 0
     this.dBuf = buf
     this.dEnd = end
@@ -185,26 +282,26 @@ export class Receiver {
 
   /** After the frames of one parseFrames call: error, pending payload, split header, or more frames. */
   private tail(): void {
-    const state = this.state
     const buf = this.dBuf
     const end = this.dEnd
-    const consumed = state[S_CONSUMED] as number
-    const error = state[S_ERROR] as ErrorCode
+    const consumed = this.sConsumed
+    const error = this.sError as ErrorCode
+    const out = this.out
+    this.releaseOut()
     if (error !== ErrorCode.None) {
       this.fail(error, headerDetail(buf, consumed, end))
       return
     }
-    if (state[S_PENDING] === 1) {
+    if (this.sPending === 1) {
       const d = this.dCount * FRAME_STRIDE
-      const bits = this.out[d + D_BITS] as number
-      const len = this.out[d + D_PAYLOAD_LENGTH] as number
+      const bits = out[d + D_BITS] as number
+      const len = out[d + D_PAYLOAD_LENGTH] as number
       this.pBits = bits
-      this.pKey = this.out[d + D_MASK_KEY] as number
-      this.pKeyBytes.writeUInt32BE(this.pKey >>> 0, 0)
+      this.pKey = out[d + D_MASK_KEY] as number
       this.pBuf = Buffer.allocUnsafe(len)
       this.pPos = 0
       const opcode = bits & 0x0f
-      this.pText = opcode < 8 && state[S_MESSAGE_OPCODE] === OPCODE_TEXT
+      this.pText = opcode < 8 && this.mOpcode === OPCODE_TEXT
       if (this.fromHdr) this.hdrLen = 0
       else this.pos = consumed
       return
@@ -212,19 +309,18 @@ export class Receiver {
     if (this.fromHdr) {
       if (consumed < end) {
         // Still incomplete: the header tells how many bytes it needs in total.
-        if (consumed > 0) this.hdr.copyWithin(0, consumed, end)
+        if (consumed > 0) buf.copyWithin(0, consumed, end)
         this.hdrLen = end - consumed
-        this.hdrNeed = state[S_NEED] as number
+        this.hdrNeed = this.sNeed
       } else {
         this.hdrLen = 0
       }
       return
     }
     if (consumed < end && this.dCount < OUT_CAPACITY) {
-      const cur = this.dBuf
-      cur.copy(this.hdr, 0, consumed, end)
+      buf.copy((this.hdr ??= Buffer.allocUnsafe(14)), 0, consumed, end)
       this.hdrLen = end - consumed
-      this.hdrNeed = state[S_NEED] as number
+      this.hdrNeed = this.sNeed
       this.pos = end
       return
     }
@@ -236,12 +332,13 @@ export class Receiver {
     const n = Math.min(pBuf.length - this.pPos, cur.length - this.pos)
     const at = this.pPos
     if ((this.pBits & 0x100) !== 0) {
-      const k = this.pKeyBytes
-      const rot = this.rot
-      rot[0] = k[at & 3] as number
-      rot[1] = k[(at + 1) & 3] as number
-      rot[2] = k[(at + 2) & 3] as number
-      rot[3] = k[(at + 3) & 3] as number
+      // The key rotated by the payload bytes already seen (k0 is the top byte of pKey).
+      const key = this.pKey >>> 0
+      const rot = ROT
+      rot[0] = key >>> (24 - 8 * (at & 3))
+      rot[1] = key >>> (24 - 8 * ((at + 1) & 3))
+      rot[2] = key >>> (24 - 8 * ((at + 2) & 3))
+      rot[3] = key >>> (24 - 8 * ((at + 3) & 3))
       codec.mask(cur.subarray(this.pos, this.pos + n), rot, pBuf, at, n)
     } else {
       cur.copy(pBuf, at, this.pos, this.pos + n)
@@ -250,20 +347,19 @@ export class Receiver {
     this.pPos = at + n
     const complete = this.pPos === pBuf.length
     const fin = (this.pBits & 0x80) !== 0
-    const state = this.state
     if (this.pText) {
-      const u = codec.utf8Stream(state[S_UTF8] as number, pBuf.subarray(at, at + n), complete && fin)
+      const u = codec.utf8Stream(this.mUtf8, pBuf.subarray(at, at + n), complete && fin)
       if (u < 0) {
         this.fail(ErrorCode.InvalidUtf8, { bits: this.pBits, length: pBuf.length })
         return
       }
-      state[S_UTF8] = u
+      this.mUtf8 = u
     }
     if (!complete) return
     this.pBuf = null
     const opcode = this.pBits & 0x0f
     if (opcode < 8) {
-      if (fin) state[S_MESSAGE_OPCODE] = state[S_MESSAGE_BYTES] = state[S_UTF8] = state[S_FRAGMENTS] = 0
+      if (fin) this.mOpcode = this.mBytes = this.mUtf8 = this.mFragments = 0
     } else if (opcode === OPCODE_CLOSE) {
       const decoded = codec.decodeClosePayload(pBuf)
       if (typeof decoded === 'number') {

@@ -23,11 +23,12 @@ import {
   TEXT_TOO_MANY_PONGS,
 } from './constants.js'
 import type { ConnectionState } from './constants.js'
-import { resolveConnectionOptions } from './config.js'
 import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
 import type { ProtocolError } from './errors.js'
 import { MessageAssembler } from './connection/assembler.js'
 import { ConnectionBase } from './connection/base.js'
+import { sharedOptions } from './connection/options.js'
+import { listenToSocket, ownSocket } from './connection/socket.js'
 import type { Extension, SendCallback } from './connection/types.js'
 import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './deflate/negotiate.js'
 import { DeflateSession } from './deflate/session.js'
@@ -56,9 +57,6 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   closeDescription: string | null = null
   closeEventEmitted = false
   maskOutgoingPackets: boolean
-  /** Scratch buffers handed to WebSocketFrame objects, as in WebSocket-Node. */
-  maskBytes = Buffer.alloc(4)
-  frameHeader = Buffer.alloc(10)
   connected = true
   state: ConnectionState = STATE_OPEN
   waitingForCloseResponse = false
@@ -74,6 +72,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   protected readonly _opts: ResolvedConnectionOptions
   private readonly _receiver: Receiver
   private _listenersAdded = false
+  private _maskBytes: Buffer | null = null
+  private _frameHeader: Buffer | null = null
   private _queuedPongs = 0
   /** The fragmented message being received (created at the first fragmented message). */
   private _assembler: MessageAssembler | null = null
@@ -94,7 +94,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.extensions = extensions ?? []
     this.remoteAddress = socket.remoteAddress
     this.maskOutgoingPackets = maskOutgoingPackets
-    const opts = (this._opts = resolveConnectionOptions(config))
+    const opts = (this._opts = sharedOptions(config))
     this.closeTimeout = opts.closeTimeout
     this.assembleFragments = opts.assembleFragments
     this.maxReceivedMessageSize = opts.maxMessageSize
@@ -113,13 +113,29 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       opts.assembleFragments ? opts.maxFragments : 0,
       this._deflate !== null,
     )
-    // An 'error' listener from the first moment: WebSocket-Node removed all of them here and crashed on
-    // ECONNRESET before the handshake write completed (issues #407, #458).
-    socket.on('error', this._onSocketError)
+    ownSocket(socket, this)
     socket.setNoDelay(opts.disableNagleAlgorithm)
     socket.setTimeout(0)
     if (opts.keepalive && !opts.useNativeKeepalive) this.setKeepaliveTimer()
     else if (opts.keepalive && opts.useNativeKeepalive) socket.setKeepAlive(true, opts.keepaliveInterval)
+  }
+
+  /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
+  get maskBytes(): Buffer {
+    return (this._maskBytes ??= Buffer.alloc(4))
+  }
+
+  set maskBytes(value: Buffer) {
+    this._maskBytes = value
+  }
+
+  /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
+  get frameHeader(): Buffer {
+    return (this._frameHeader ??= Buffer.alloc(10))
+  }
+
+  set frameHeader(value: Buffer) {
+    this._frameHeader = value
   }
 
   /** Bytes queued in the socket and not yet handed to the kernel. */
@@ -135,12 +151,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     if (this._listenersAdded) return
     this._listenersAdded = true
     const socket = this.socket
-    socket.on('data', this.handleSocketData)
-    socket.on('end', this._onSocketEnd)
-    socket.on('close', this._onSocketClose)
-    socket.on('drain', this._onSocketDrain)
-    socket.on('pause', this._onSocketPause)
-    socket.on('resume', this._onSocketResume)
+    listenToSocket(socket)
   }
 
   /**
@@ -156,7 +167,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   // ---------------------------------------------------------------------------------------------
 
   /** Feeds bytes read from the socket (also the handshake's `head`). */
-  readonly handleSocketData = (data: Buffer): void => {
+  handleSocketData(data: Buffer): void {
     if (this._graceTimer !== null) this.setKeepaliveTimer()
     else if (this._keepaliveTimer !== null) this._keepaliveTimer.refresh()
     this._receiver.push(data)
@@ -435,7 +446,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   // Socket events
   // ---------------------------------------------------------------------------------------------
 
-  private readonly _onSocketError = (error: NodeJS.ErrnoException): void => {
+  /** @internal */
+  _onSocketError(error: NodeJS.ErrnoException): void {
     this._receiver.stop()
     if (!this.closeEventEmitted) {
       this.closeReasonCode = CLOSE_REASON_ABNORMAL
@@ -447,13 +459,15 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.socket.destroy()
   }
 
-  private readonly _onSocketEnd = (): void => {
+  /** @internal */
+  _onSocketEnd(): void {
     this.receivedEnd = true
     if (this.state === STATE_CLOSED) return
     if (this.state !== STATE_PEER_REQUESTED_CLOSE && this.state !== STATE_ENDING) this.socket.end()
   }
 
-  private readonly _onSocketClose = (hadError: boolean): void => {
+  /** @internal */
+  _onSocketClose(hadError: boolean): void {
     this.socketHadError = hadError
     this.connected = false
     this.state = STATE_CLOSED
@@ -469,18 +483,11 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this._emitClose()
   }
 
-  private readonly _onSocketDrain = (): void => {
+  /** @internal */
+  _onSocketDrain(): void {
     this.outputBufferFull = false
     this._queuedPongs = 0
     this.emit('drain')
-  }
-
-  private readonly _onSocketPause = (): void => {
-    this.emit('pause')
-  }
-
-  private readonly _onSocketResume = (): void => {
-    this.emit('resume')
   }
 }
 

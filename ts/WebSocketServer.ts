@@ -250,15 +250,24 @@ export class WebSocketServer extends EventEmitter {
     this.pendingRequests.push(wsRequest)
     wsRequest.once('requestAccepted', this._handlers.requestAccepted)
     wsRequest.once('requestResolved', this._handlers.requestResolved)
-    socket.once('close', () => this.handleRequestResolved(wsRequest))
+    let timer: NodeJS.Timeout | undefined
+    const onSocketClose = (): void => {
+      clearTimeout(timer)
+      this.handleRequestResolved(wsRequest)
+    }
+    socket.once('close', onSocketClose)
+    // Once resolved, the socket must not keep the request (and its IncomingMessage) alive for the connection's
+    // whole life: ~1.5 KB per idle connection.
+    wsRequest.once('requestResolved', () => {
+      clearTimeout(timer)
+      socket.removeListener('close', onSocketClose)
+    })
     const timeout = config.pendingRequestTimeout
     if (typeof timeout === 'number' && timeout > 0) {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         if (!wsRequest._resolved && !socket.destroyed) wsRequest.reject(408, PENDING_TIMEOUT_REASON)
       }, timeout)
       timer.unref()
-      wsRequest.once('requestResolved', () => clearTimeout(timer))
-      socket.once('close', () => clearTimeout(timer))
     }
 
     if (!config.autoAcceptConnections && this.listenerCount('request') > 0) {

@@ -36,6 +36,12 @@ export interface ConnectionBase {
   once(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
+// Timer callbacks shared by all connections (the connection rides as the timer's argument): no closure per
+// connection.
+const onKeepaliveTimer = (c: ConnectionBase): void => c.handleKeepaliveTimer()
+const onGracePeriodTimer = (c: ConnectionBase): void => c.handleGracePeriodTimer()
+const onCloseTimer = (c: ConnectionBase): void => c.handleCloseTimer()
+
 export abstract class ConnectionBase extends EventEmitter {
   static readonly CLOSE_REASON_NORMAL = 1000
   static readonly CLOSE_REASON_GOING_AWAY = 1001
@@ -67,7 +73,7 @@ export abstract class ConnectionBase extends EventEmitter {
     this.clearKeepaliveTimer()
     this.clearGracePeriodTimer()
     if (this.state === STATE_CLOSED) return
-    this._keepaliveTimer = setTimeout(this.handleKeepaliveTimer, this._opts.keepaliveInterval)
+    this._keepaliveTimer = setTimeout(onKeepaliveTimer, this._opts.keepaliveInterval, this)
   }
 
   clearKeepaliveTimer(): void {
@@ -75,7 +81,7 @@ export abstract class ConnectionBase extends EventEmitter {
     this._keepaliveTimer = null
   }
 
-  readonly handleKeepaliveTimer = (): void => {
+  handleKeepaliveTimer(): void {
     this._keepaliveTimer = null
     this.ping()
     if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
@@ -84,7 +90,7 @@ export abstract class ConnectionBase extends EventEmitter {
 
   setGracePeriodTimer(): void {
     this.clearGracePeriodTimer()
-    this._graceTimer = setTimeout(this.handleGracePeriodTimer, this._opts.keepaliveGracePeriod)
+    this._graceTimer = setTimeout(onGracePeriodTimer, this._opts.keepaliveGracePeriod, this)
   }
 
   clearGracePeriodTimer(): void {
@@ -92,14 +98,14 @@ export abstract class ConnectionBase extends EventEmitter {
     this._graceTimer = null
   }
 
-  readonly handleGracePeriodTimer = (): void => {
+  handleGracePeriodTimer(): void {
     this._graceTimer = null
     this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
   }
 
   setCloseTimer(): void {
     this.clearCloseTimer()
-    this._closeTimer = setTimeout(this.handleCloseTimer, this._opts.closeTimeout)
+    this._closeTimer = setTimeout(onCloseTimer, this._opts.closeTimeout, this)
   }
 
   clearCloseTimer(): void {
@@ -108,7 +114,7 @@ export abstract class ConnectionBase extends EventEmitter {
   }
 
   /** The peer did not complete the close within closeTimeout: destroy (WebSocket-Node only called end(), #241). */
-  readonly handleCloseTimer = (): void => {
+  handleCloseTimer(): void {
     this._closeTimer = null
     this.state = STATE_CLOSED
     this.socket.destroy()
