@@ -1,7 +1,7 @@
-/** The package version, read from package.json (`ts/` and `dist/` sit at the same depth, so `..` works from both). */
-import { createRequire } from 'node:module'
-
-const pkg = createRequire(import.meta.url)('../package.json') as { version: string }
-
-export const version: string = pkg.version
+/**
+ * The package version. A constant rather than a read of package.json so that the browser entry (`browser.ts`),
+ * which bundlers ship without Node's module APIs, can export it too; `__test__/browser-entry.spec.ts` keeps it equal
+ * to package.json's.
+ */
+export const version: string = '0.1.0'
 export default version

@@ -2,7 +2,8 @@
 // `npm pack` the main package and the linux-x64-gnu platform package, then:
 //  - main + platform package → backend 'native', an echo round trip works (ESM and CJS consumers);
 //  - main package alone (what an unsupported platform gets) → backend 'ts', same round trip, nothing alarming printed;
-//  - a TypeScript consumer in the style of @types/websocket users compiles against the shipped declarations.
+//  - a TypeScript consumer in the style of @types/websocket users compiles against the shipped declarations;
+//  - the `browser` export condition resolves to the browser shim, which works in headless Chromium.
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -97,4 +98,76 @@ test('TypeScript consumer written like an @types/websocket user compiles against
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
   t.is(r.status, 0, r.stdout + r.stderr)
   t.true(pkg.version.length > 0)
+})
+
+// The original's `browser` field mapped the package to a shim exporting { w3cwebsocket, version } with the browser's
+// own WebSocket. Bundlers resolve ferrosocket's `browser` export condition the same way; here Node resolves it with
+// --conditions=browser, and the resolved file runs in headless Chromium as an ES module against our echo server.
+test('browser entry: the browser condition gives { w3cwebsocket, version }, free of Node APIs, working in Chromium', async (t) => {
+  t.timeout(90_000)
+  const dir = project('browser', [mainTarball])
+  const probe = `const u = import.meta.resolve('ferrosocket'); const m = await import('ferrosocket');` +
+    `console.log(JSON.stringify({ file: new URL(u).pathname, keys: Object.keys(m).sort(), version: m.version }))`
+  const r = spawnSync(process.execPath, ['--conditions=browser', '--input-type=module', '-e', probe], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
+  t.is(r.status, 0, r.stderr)
+  const got = JSON.parse(r.stdout) as { file: string; keys: string[]; version: string }
+  t.true(got.file.endsWith('/node_modules/ferrosocket/dist/browser.js'), got.file)
+  t.deepEqual(got.keys, ['default', 'version', 'w3cwebsocket'])
+  t.is(got.version, pkg.version)
+  // What a bundler would pull in: browser.js and what it imports, none of it Node's.
+  const distDir = path.dirname(got.file)
+  const code = (f: string) =>
+    readFileSync(path.join(distDir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  const shipped = ['browser.js', 'version.js'].map(code)
+  for (const src of shipped) t.notRegex(src, /from ['"]node:|require\(|createRequire/)
+  t.deepEqual([...shipped[0]!.matchAll(/from ['"](\.[^'"]+)['"]/g)].map((m) => m[1]), ['./version.js'])
+
+  // Chromium: the page imports the installed browser.js and talks to a ferrosocket echo server through it.
+  const { chromium } = await import('playwright-core')
+  const { default: http } = await import('node:http')
+  const { server: WebSocketServer } = await import('../../ts/index.js')
+  const httpServer = http.createServer((req, res) => {
+    const file = req.url === '/browser.js' || req.url === '/version.js' ? path.join(distDir, req.url) : null
+    if (file) res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file))
+    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>browser entry</title>')
+  })
+  const wsServer = new WebSocketServer({ httpServer })
+  wsServer.on('request', (req) => {
+    const c = req.accept('echo', req.origin)
+    c.on('message', (m) => m.type === 'utf8' && c.sendUTF(`echo:${m.utf8Data}`))
+  })
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    wsServer.shutDown()
+    httpServer.close()
+  })
+  const { port } = httpServer.address() as { port: number }
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], timeout: 30_000 })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${port}/`, { timeout: 15_000 })
+  const result = await page.evaluate(`(async () => {
+    const m = await import('/browser.js')
+    const ws = new m.w3cwebsocket('ws://127.0.0.1:${port}/', 'echo')
+    const reply = await new Promise((resolve, reject) => {
+      setTimeout(() => reject(new Error('no echo within 10 s')), 10000)
+      ws.onopen = () => ws.send('hi from the page')
+      ws.onmessage = (e) => resolve(e.data)
+      ws.onerror = () => reject(new Error('websocket error'))
+    })
+    const out = { reply, native: ws instanceof WebSocket, protocol: ws.protocol, OPEN: m.w3cwebsocket.OPEN,
+      CLOSED: m.default.w3cwebsocket.CLOSED, version: m.version }
+    ws.close()
+    return out
+  })()`)
+  t.deepEqual(result, { reply: 'echo:hi from the page', native: true, protocol: 'echo', OPEN: 1, CLOSED: 3, version: pkg.version })
+})
+
+test('the version constant is package.json\'s', async (t) => {
+  const { version } = await import('../../ts/version.js')
+  t.is(version, pkg.version)
 })
