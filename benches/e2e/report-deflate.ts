@@ -122,6 +122,9 @@ export function renderDeflateMarkdown(meta: Record<string, unknown>, rows: Defla
     '',
     `- date ${String(m.date)}, commit ${String(m.commit)}; ${String(m.cpu)}, ${String(m.cores)} cores; Node ${String(m.node)}, zlib ${String(meta.zlib)}`,
     `- mode ${String(meta.mode)}: ${String(meta.rounds)} interleaved round(s), ${String(meta.warmupMs)} ms warm-up + ${String(meta.durationMs)} ms measured per cell; server pinned to CPU 0 and load generator to CPU 1: ${String(meta.pinned)}; ${String(meta.seconds)} s in all`,
+    ...(Array.isArray(meta.uncommitted) && meta.uncommitted.length > 0
+      ? [`- library built from the working tree, with uncommitted changes to: ${(meta.uncommitted as string[]).join(', ')}`]
+      : []),
     `- load average at start ${(m.loadavgStart as number[]).map((x) => x.toFixed(2)).join(' ')}, at end ${(m.loadavgEnd as number[]).map((x) => x.toFixed(2)).join(' ')}`,
     '- cells: median over rounds. "× ws" = advantage over ws 8 + bufferutil with `perMessageDeflate: { threshold: 0 }`: throughput ours ÷ theirs; ratio, latency and CPU theirs ÷ ours (so > 1 is always better).',
     '- servers: echo, every message compressed (`perMessageDeflate: { threshold: 0 }` on ferrosocket and ws; all other settings at their defaults, the same on both: context takeover both ways, 15-bit windows, Node zlib level 6 and memLevel 8, 10 zlib jobs at once). ferrosocket echoes `utf8Data` with `sendUTF`, ws echoes the Buffer. websocket@1.0.35 has no permessage-deflate: it declines the offer and echoes uncompressed (reference only).',

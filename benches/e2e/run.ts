@@ -8,7 +8,7 @@
  * with `loadgen-deflate.ts` and the servers started with compression on; they are not part of the default run and
  * write `benches/results/e2e-deflate.{json,md}` (the default run's files are left alone).
  */
-import { fork, type ChildProcess, type ForkOptions } from 'node:child_process'
+import { execFileSync, fork, type ChildProcess, type ForkOptions } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -245,6 +245,7 @@ async function main(): Promise<void> {
     return
   }
   const machine = machineInfo()
+  const uncommitted = uncommittedLibraryFiles()
   const cells: Cell[] = []
   const deflateCells: DeflateCell[] = []
   const started = Date.now()
@@ -289,7 +290,17 @@ async function main(): Promise<void> {
   if (deflateWorkloads.length > 0) {
     const summary = summarizeDeflate(deflateCells, impls)
     const { versions } = process
-    const meta = { machine: { ...machine, loadavgEnd }, mode: quick ? 'quick' : 'full', rounds, warmupMs, durationMs, pinned: pin, seconds, zlib: versions.zlib }
+    const meta = {
+      machine: { ...machine, loadavgEnd },
+      mode: quick ? 'quick' : 'full',
+      rounds,
+      warmupMs,
+      durationMs,
+      pinned: pin,
+      seconds,
+      zlib: versions.zlib,
+      uncommitted,
+    }
     writeFileSync(join(resultsDir, 'e2e-deflate.json'), JSON.stringify({ meta, summary, cells: deflateCells }, null, 2) + '\n')
     writeFileSync(join(resultsDir, 'e2e-deflate.md'), renderDeflateMarkdown(meta, summary, deflateCells))
     console.log(renderDeflateMarkdown(meta, summary, deflateCells))
@@ -327,6 +338,19 @@ async function cell<W extends WorkloadId | DeflateWorkloadId>(
   } catch (err) {
     console.error(`round ${round + 1}/${rounds} ${impl} ${w.id} FAILED: ${String(err)}`)
     return { impl, round, workload: w.id, metrics: {}, error: String(err) }
+  }
+}
+
+/**
+ * Library files that differ from the recorded commit when the run started (several people work in one checkout;
+ * `dist/` is built from the working tree, so the commit alone does not say what was measured).
+ */
+function uncommittedLibraryFiles(): string[] {
+  try {
+    const out = execFileSync('git', ['status', '--porcelain', '--', 'ts', 'crates'], { encoding: 'utf8' })
+    return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.slice(3))
+  } catch {
+    return []
   }
 }
 
