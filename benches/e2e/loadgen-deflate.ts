@@ -19,6 +19,8 @@ interface Job {
   /** How many distinct messages each connection cycles through. */
   messages: number
   seed: number
+  /** Send the texts as binary messages (the server echoes binary as binary, no string round trip). */
+  binary: boolean
   /** Fail unless the server agrees to permessage-deflate. */
   requireDeflate: boolean
   warmupMs: number
@@ -74,8 +76,9 @@ function fail(why: string): void {
 async function run(): Promise<object> {
   const texts = jsonMessages(job.seed, job.size, job.messages)
   const compressed = await deflateSequence(texts)
-  const deflatedFrames = compressed.map((p) => clientFrame(p, { opcode: 1, compressed: true, key: KEY }))
-  const plainFrames = texts.map((p) => clientFrame(p, { opcode: 1, compressed: false, key: KEY }))
+  const opcode = job.binary ? 2 : 1
+  const deflatedFrames = compressed.map((p) => clientFrame(p, { opcode, compressed: true, key: KEY }))
+  const plainFrames = texts.map((p) => clientFrame(p, { opcode, compressed: false, key: KEY }))
   const clientWire = deflatedFrames.reduce((a, f) => a + f.length, 0)
 
   let measuring = false
@@ -96,7 +99,7 @@ async function run(): Promise<object> {
   const onReply = (i: number, m: WireMessage, plain: Buffer) => {
     const lane = lanes[i]!
     const want = texts[lane.next % job.messages]!
-    if (m.opcode !== 1) return fail(`conn ${i}: reply opcode ${m.opcode}, sent text`)
+    if (m.opcode !== opcode) return fail(`conn ${i}: reply opcode ${m.opcode}, sent ${opcode}`)
     if (!plain.equals(want)) return fail(`conn ${i}: reply ${lane.next} differs from the message sent (${plain.length} vs ${want.length} bytes)`)
     if (measuring) {
       done++

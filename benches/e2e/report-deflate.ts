@@ -1,7 +1,7 @@
 /** Medians, ratios to ws and the Markdown table of the permessage-deflate workloads (issue 9; `run.ts --deflate`). */
 import { IMPL_LABEL, type Impl } from './report.js'
 
-export type DeflateWorkloadId = 'deflate-text-1KiB-100' | 'deflate-text-64KiB-1'
+export type DeflateWorkloadId = 'deflate-text-1KiB-100' | 'deflate-text-64KiB-1' | 'deflate-binary-64KiB-1'
 
 export interface DeflateCell {
   impl: Impl
@@ -22,6 +22,7 @@ interface Row {
 
 const W1 = 'deflate-text-1KiB-100'
 const W64 = 'deflate-text-64KiB-1'
+const B64 = 'deflate-binary-64KiB-1'
 const ROWS: Row[] = [
   { label: 'JSON 1 KiB × 100 conns', workload: W1, metric: 'perSec', higherIsBetter: true, unit: 'msg/s', scale: 1 },
   { label: 'JSON 1 KiB × 100 conns, payload', workload: W1, metric: 'mbPerSec', higherIsBetter: true, unit: 'MB/s', scale: 1 },
@@ -35,6 +36,9 @@ const ROWS: Row[] = [
   { label: 'JSON 64 KiB, server CPU per message', workload: W64, metric: 'serverCpuUsPerMsg', higherIsBetter: false, unit: 'µs', scale: 1 },
   { label: 'JSON 64 KiB × 1, p50', workload: W64, metric: 'p50us', higherIsBetter: false, unit: 'µs', scale: 1 },
   { label: 'JSON 64 KiB × 1, p99', workload: W64, metric: 'p99us', higherIsBetter: false, unit: 'µs', scale: 1 },
+  { label: 'JSON 64 KiB as binary × 1 conn, payload', workload: B64, metric: 'mbPerSec', higherIsBetter: true, unit: 'MB/s', scale: 1 },
+  { label: 'JSON 64 KiB as binary, server CPU per message', workload: B64, metric: 'serverCpuUsPerMsg', higherIsBetter: false, unit: 'µs', scale: 1 },
+  { label: 'JSON 64 KiB as binary × 1, p99', workload: B64, metric: 'p99us', higherIsBetter: false, unit: 'µs', scale: 1 },
 ]
 
 export interface DeflateSummaryRow {
@@ -128,7 +132,7 @@ export function renderDeflateMarkdown(meta: Record<string, unknown>, rows: Defla
     `- load average at start ${(m.loadavgStart as number[]).map((x) => x.toFixed(2)).join(' ')}, at end ${(m.loadavgEnd as number[]).map((x) => x.toFixed(2)).join(' ')}`,
     '- cells: median over rounds. "× ws" = advantage over ws 8 + bufferutil with `perMessageDeflate: { threshold: 0 }`: throughput ours ÷ theirs; ratio, latency and CPU theirs ÷ ours (so > 1 is always better).',
     '- servers: echo, every message compressed (`perMessageDeflate: { threshold: 0 }` on ferrosocket and ws; all other settings at their defaults, the same on both: context takeover both ways, 15-bit windows, Node zlib level 6 and memLevel 8, 10 zlib jobs at once). ferrosocket echoes `utf8Data` with `sendUTF`, ws echoes the Buffer. websocket@1.0.35 has no permessage-deflate: it declines the offer and echoes uncompressed (reference only).',
-    `- payload: JSON chat/event messages from a seeded PRNG (\`benches/lib/textgen.ts\`), exactly 1 KiB / 64 KiB each, 512 / 16 distinct messages per connection in a loop. Load generator: raw \`net\` client offering \`permessage-deflate; client_max_window_bits\`, messages compressed once up front through one context-takeover deflater (level 6, window 15): request wire ÷ payload ${reqRatio(W1)} (1 KiB), ${reqRatio(W64)} (64 KiB). Every reply is reassembled, inflated (context kept) and compared byte for byte with what was sent; one wrong reply fails the cell. One message in flight per connection.`,
+    `- payload: JSON chat/event messages from a seeded PRNG (\`benches/lib/textgen.ts\`), exactly 1 KiB / 64 KiB each, 512 / 16 distinct messages per connection in a loop; the binary row sends the 64 KiB texts as binary messages (echoed as binary: no string round trip on the ferrosocket side). Load generator: raw \`net\` client offering \`permessage-deflate; client_max_window_bits\`, messages compressed once up front through one context-takeover deflater (level 6, window 15): request wire ÷ payload ${reqRatio(W1)} (1 KiB), ${reqRatio(W64)} (64 KiB). Every reply is reassembled, inflated (context kept) and compared byte for byte with what was sent; one wrong reply fails the cell. One message in flight per connection.`,
     '- "reply wire ÷ payload": bytes of the server\'s reply frames on the load generator\'s socket (headers included) ÷ uncompressed payload bytes, over the measured window.',
     `- load generator CPU (share of one core, all cells): median ${clientCpu.length > 0 ? median(clientCpu).toFixed(2) : 'n/a'}, max ${clientCpu.length > 0 ? Math.max(...clientCpu).toFixed(2) : 'n/a'}.`,
     ...(failures.length > 0 ? [`- **failed cells: ${failures.length}** (${failures.map((c) => `${c.impl} ${c.workload} round ${c.round + 1}: ${c.error}`).join('; ')})`] : []),

@@ -68,10 +68,13 @@ interface DeflateWorkload {
   size: number
   messages: number
   seed: number
+  binary: boolean
 }
 const DEFLATE: DeflateWorkload[] = [
-  { id: 'deflate-text-1KiB-100', conns: 100, size: 1024, messages: 512, seed: 9 },
-  { id: 'deflate-text-64KiB-1', conns: 1, size: 65536, messages: 16, seed: 9 },
+  { id: 'deflate-text-1KiB-100', conns: 100, size: 1024, messages: 512, seed: 9, binary: false },
+  { id: 'deflate-text-64KiB-1', conns: 1, size: 65536, messages: 16, seed: 9, binary: false },
+  // The same texts as binary messages: no utf8Data/sendUTF string round trip, so the compression path alone.
+  { id: 'deflate-binary-64KiB-1', conns: 1, size: 65536, messages: 16, seed: 9, binary: true },
 ]
 const wanted = args.get('workloads')?.split(',')
 /** Exact ids, or a pattern with `*` (`deflate-*`). */
