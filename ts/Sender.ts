@@ -24,6 +24,17 @@ export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean
 }
 
 /**
+ * The complete unmasked wire bytes of a data message, fragmented per `threshold` (0 = never) as `writeMessage`
+ * does: what a server sends for it on every connection with that threshold (broadcast encodes it once).
+ */
+export function encodeUnmasked(opcode: number, payload: Uint8Array, threshold: number): Buffer {
+  const frameSize = threshold > 0 && payload.length > threshold ? threshold : 0
+  const out = Buffer.allocUnsafe(codec.encodedLength(payload.length, frameSize, false))
+  codec.encodeMessage(payload, opcode, false, frameSize, null, out, 0)
+  return out
+}
+
+/**
  * Writes a data message (opcode 1 or 2), fragmented per `threshold` (0 = never); `rsv1` marks a compressed
  * message (RFC 7692 §6.1: on the first frame only). `cb` runs once, after the
  * last fragment (or with the first error). Returns false when the socket's buffer is above its high-water mark.

@@ -69,7 +69,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   inputPaused = false
   socketHadError = false
 
-  protected readonly _opts: ResolvedConnectionOptions
+  /** @internal */
+  readonly _opts: ResolvedConnectionOptions
   private readonly _receiver: Receiver
   private _listenersAdded = false
   private _maskBytes: Buffer | null = null
@@ -77,8 +78,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   private _queuedPongs = 0
   /** The fragmented message being received (created at the first fragmented message). */
   private _assembler: MessageAssembler | null = null
-  /** permessage-deflate (null unless negotiated). */
-  private readonly _deflate: DeflateSession | null = null
+  /** @internal permessage-deflate (null unless negotiated). */
+  readonly _deflate: DeflateSession | null = null
 
   constructor(
     socket: Socket,

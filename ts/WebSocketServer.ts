@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { WebSocketConnection } from './WebSocketConnection.js'
 import type { ConnectionConfig } from './config.js'
+import { broadcastMessage } from './connection/broadcast.js'
 import { resolveDeflateOptions } from './deflate/negotiate.js'
 import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
 import { WebSocketRequest } from './WebSocketRequest.js'
@@ -218,14 +219,23 @@ export class WebSocketServer extends EventEmitter {
     else if (typeof data.toString === 'function') this.broadcastUTF(data)
   }
 
-  /** Sends `utfData.toString()` as a text message to every connection. */
+  /**
+   * Sends `utfData.toString()` as a text message to every open connection: the same bytes as `sendUTF` on each,
+   * framed once (see connection/broadcast.ts).
+   */
   broadcastUTF(utfData: IStringified): void {
-    for (const connection of this.connections.slice()) connection.sendUTF(utfData)
+    if (this.connections.length === 0) return
+    const text = utfData.toString()
+    broadcastMessage(this.connections.slice(), Buffer.from(text, 'utf8'), text)
   }
 
-  /** Sends a binary message to every connection. */
+  /** Sends a binary message to every open connection: the same bytes as `sendBytes` on each, framed once. */
   broadcastBytes(binaryData: Buffer): void {
-    for (const connection of this.connections.slice()) connection.sendBytes(binaryData)
+    if (this.connections.length === 0) return
+    if (!Buffer.isBuffer(binaryData)) {
+      throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()')
+    }
+    broadcastMessage(this.connections.slice(), binaryData, null)
   }
 
   /** `unmount()` then `closeAllConnections()`. The http server itself stays open. */

@@ -60,7 +60,8 @@ export abstract class ConnectionBase extends EventEmitter {
 
   abstract socket: Socket
   abstract state: ConnectionState
-  protected abstract readonly _opts: ResolvedConnectionOptions
+  /** @internal */
+  abstract readonly _opts: ResolvedConnectionOptions
   protected _keepaliveTimer: NodeJS.Timeout | null = null
   protected _graceTimer: NodeJS.Timeout | null = null
   protected _closeTimer: NodeJS.Timeout | null = null
