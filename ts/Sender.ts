@@ -86,7 +86,8 @@ export function writeText(
       const out = Buffer.allocUnsafe(hl + len)
       codec.encodeHeader(out, 0, 0x81, len, masked ? takeMaskKey() : -1)
       // byteLength and write agree (lone surrogates become U+FFFD, 3 bytes, in both), so every byte is set.
-      if (out.write(text, hl, 'utf8') === len) {
+      // byteLength = length only for ASCII, whose latin1 bytes are its UTF-8 bytes: latin1 skips the encoder.
+      if (out.write(text, hl, len === text.length ? 'latin1' : 'utf8') === len) {
         if (masked && len > 0) codec.unmask(out.subarray(hl), out.subarray(hl - 4, hl))
         return socket.write(out, cb)
       }

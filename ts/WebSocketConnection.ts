@@ -30,10 +30,8 @@ import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
 import { listenToSocket, ownSocket } from './connection/socket.js'
 import type { Extension, SendCallback } from './connection/types.js'
-import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './deflate/negotiate.js'
 import { DeflateSession } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
-import { PerMessageDeflate } from './PerMessageDeflate.js'
 import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
 import { controlPayload, encodeFrame, truncateUtf8, writeMessage, writeText } from './Sender.js'
@@ -71,15 +69,13 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   /** @internal */
   readonly _opts: ResolvedConnectionOptions
-  private readonly _receiver: Receiver
+  protected readonly _receiver: Receiver
   private _listenersAdded = false
-  private _maskBytes: Buffer | null = null
-  private _frameHeader: Buffer | null = null
   private _queuedPongs = 0
   /** The fragmented message being received (created at the first fragmented message). */
   private _assembler: MessageAssembler | null = null
   /** @internal permessage-deflate (null unless negotiated). */
-  readonly _deflate: DeflateSession | null = null
+  readonly _deflate: DeflateSession | null
 
   constructor(
     socket: Socket,
@@ -99,12 +95,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.closeTimeout = opts.closeTimeout
     this.assembleFragments = opts.assembleFragments
     this.maxReceivedMessageSize = opts.maxMessageSize
-    const pmdExt = this.extensions.find((e) => e.name === EXTENSION_NAME)
-    const pmdOpts = pmdExt ? resolveDeflateOptions(config.perMessageDeflate ?? true) : null
-    if (pmdExt && pmdOpts) {
-      const pmd = new PerMessageDeflate(agreedParams(pmdExt, !maskOutgoingPackets, pmdOpts), pmdOpts)
-      this._deflate = new DeflateSession(this, pmd)
-    }
+    this._deflate = DeflateSession.negotiated(this, this.extensions, config, !maskOutgoingPackets)
     // Without assembly nothing is buffered beyond one frame, so message/fragment limits do not apply.
     this._receiver = new Receiver(
       this,
@@ -121,29 +112,6 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     else if (opts.keepalive && opts.useNativeKeepalive) socket.setKeepAlive(true, opts.keepaliveInterval)
   }
 
-  /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
-  get maskBytes(): Buffer {
-    return (this._maskBytes ??= Buffer.alloc(4))
-  }
-
-  set maskBytes(value: Buffer) {
-    this._maskBytes = value
-  }
-
-  /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
-  get frameHeader(): Buffer {
-    return (this._frameHeader ??= Buffer.alloc(10))
-  }
-
-  set frameHeader(value: Buffer) {
-    this._frameHeader = value
-  }
-
-  /** Bytes queued in the socket and not yet handed to the kernel. */
-  get bytesWaitingToFlush(): number {
-    return this.socket.writableLength
-  }
-
   /**
    * Starts reading. Called by the creator once the handshake response is written (server) or verified (client);
    * bytes that came with the handshake are then passed to `handleSocketData(head)`.
@@ -151,8 +119,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   _addSocketEventListeners(): void {
     if (this._listenersAdded) return
     this._listenersAdded = true
-    const socket = this.socket
-    listenToSocket(socket)
+    listenToSocket(this.socket)
   }
 
   /**
@@ -171,7 +138,15 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   handleSocketData(data: Buffer): void {
     if (this._graceTimer !== null) this.setKeepaliveTimer()
     else if (this._keepaliveTimer !== null) this._keepaliveTimer.refresh()
-    this._receiver.push(data)
+    // A pipelining peer gets all replies to one chunk in one writev: the socket is corked at the first write
+    // made while more frames of the chunk are still to come (_writable), and uncorked here, in order.
+    this._receiving = true
+    try {
+      this._receiver.push(data)
+    } finally {
+      this._receiving = false
+      this._uncork()
+    }
   }
 
   /** @internal Receiver callback: one complete, validated frame. */
@@ -234,10 +209,12 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       }, payload)
       if (cancelled) return
     }
-    if (!this.socket.writable) return
-    // A peer that pings but never reads would pile pongs up in our output buffer without bound.
+    if (!this._writable(undefined)) return
+    // A peer that pings but never reads would pile pongs up in our output buffer without bound (corked bytes of
+    // this chunk's replies do not count: they are not stuck, just not flushed yet).
     const maxPongs = this._opts.maxPendingPongs
-    if (this.socket.writableLength > 0 && ++this._queuedPongs > maxPongs && maxPongs > 0) {
+    const queued = this._corked ? this._corkBase : this.socket.writableLength
+    if (queued > 0 && ++this._queuedPongs > maxPongs && maxPongs > 0) {
       this.drop(1008, TEXT_TOO_MANY_PONGS, true)
       return
     }
@@ -355,7 +332,11 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   }
 
   private _writable(cb: SendCallback | undefined): boolean {
-    if (this.socket.writable) return true
+    const socket = this.socket
+    if (socket.writable) {
+      if (this._receiving) this._batch(socket)
+      return true
+    }
     if (cb) process.nextTick(cb, new Error('WebSocket connection is not open.'))
     return false
   }
@@ -420,6 +401,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       // The 'close' event is already out: this timer must not keep the process alive on its own.
       this._closeTimer?.unref()
     } else {
+      // Replies corked before the drop still go out, as they would have without the cork.
+      this._uncork()
       this.socket.destroy()
     }
   }

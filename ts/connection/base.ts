@@ -1,6 +1,7 @@
 /**
- * What every WebSocketConnection has before its byte handling: the close-code constants, the typed events and
- * the keepalive / close timers (WebSocket-Node's public timer methods, kept under their names).
+ * What every WebSocketConnection has around its byte handling: the close-code constants, the typed events, the
+ * keepalive / close timers (WebSocket-Node's public timer methods, kept under their names), the WebSocketFrame
+ * scratch buffers and the batching of replies into one write.
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
@@ -36,6 +37,9 @@ export interface ConnectionBase {
   once(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
+/** Writes gathered into one writev at most (see _batch). */
+const MAX_BATCH = 64
+
 // Timer callbacks shared by all connections (the connection rides as the timer's argument): no closure per
 // connection.
 const onKeepaliveTimer = (c: ConnectionBase): void => c.handleKeepaliveTimer()
@@ -60,11 +64,66 @@ export abstract class ConnectionBase extends EventEmitter {
 
   abstract socket: Socket
   abstract state: ConnectionState
+  protected abstract readonly _receiver: { hasMore(): boolean }
   /** @internal */
   abstract readonly _opts: ResolvedConnectionOptions
+  private _maskBytes: Buffer | null = null
+  private _frameHeader: Buffer | null = null
+  // Replies written while one socket chunk's frames are delivered are corked into one write (see handleSocketData).
+  protected _receiving = false
+  protected _corked = false
+  /** Bytes already queued in the socket when it was corked. */
+  protected _corkBase = 0
+  private _corkedWrites = 0
   protected _keepaliveTimer: NodeJS.Timeout | null = null
   protected _graceTimer: NodeJS.Timeout | null = null
   protected _closeTimer: NodeJS.Timeout | null = null
+
+  /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
+  get maskBytes(): Buffer {
+    return (this._maskBytes ??= Buffer.alloc(4))
+  }
+
+  set maskBytes(value: Buffer) {
+    this._maskBytes = value
+  }
+
+  /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
+  get frameHeader(): Buffer {
+    return (this._frameHeader ??= Buffer.alloc(10))
+  }
+
+  set frameHeader(value: Buffer) {
+    this._frameHeader = value
+  }
+
+  /**
+   * Corks for a write made while more frames of the chunk are to come. At most MAX_BATCH writes per cork: one
+   * writev stays below IOV_MAX and completes at once when the peer reads, so `writableLength` (the pong limit's
+   * "stuck peer" signal) is not left above 0 by a ping flood.
+   */
+  protected _batch(socket: Socket): void {
+    if (this._corked) {
+      if (++this._corkedWrites < MAX_BATCH) return
+      this._uncork()
+    }
+    if (!this._receiver.hasMore()) return
+    this._corkBase = socket.writableLength
+    this._corkedWrites = 1
+    this._corked = true
+    socket.cork()
+  }
+
+  protected _uncork(): void {
+    if (!this._corked) return
+    this._corked = false
+    this.socket.uncork()
+  }
+
+  /** Bytes queued in the socket and not yet handed to the kernel. */
+  get bytesWaitingToFlush(): number {
+    return this.socket.writableLength
+  }
 
   abstract ping(data?: Buffer | { toString(): string }): void
   abstract drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void

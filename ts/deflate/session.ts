@@ -8,7 +8,9 @@
  */
 import type { Socket } from 'node:net'
 import { codec } from '../codec/index.js'
-import type { SendCallback } from '../connection/types.js'
+import type { ConnectionConfig } from '../config.js'
+import type { Extension, SendCallback } from '../connection/types.js'
+import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './negotiate.js'
 import { PerMessageDeflate } from '../PerMessageDeflate.js'
 import type { DeflateError } from '../PerMessageDeflate.js'
 import type { Receiver } from '../Receiver.js'
@@ -43,6 +45,20 @@ export class DeflateSession {
     private readonly host: DeflateHost,
     readonly pmd: PerMessageDeflate,
   ) {}
+
+  /** The session for a connection whose handshake agreed on permessage-deflate, else null. */
+  static negotiated(
+    host: DeflateHost,
+    extensions: Extension[],
+    config: ConnectionConfig,
+    isServer: boolean,
+  ): DeflateSession | null {
+    const ext = extensions.find((e) => e.name === EXTENSION_NAME)
+    if (ext === undefined) return null
+    const opts = resolveDeflateOptions(config.perMessageDeflate ?? true)
+    if (opts === null) return null
+    return new DeflateSession(host, new PerMessageDeflate(agreedParams(ext, isServer, opts), opts))
+  }
 
   /** Inflates a whole received message, holding `receiver` until it is delivered. */
   inflate(opcode: number, data: Buffer, receiver: Receiver, maxMessageSize: number): void {
