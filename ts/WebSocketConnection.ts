@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
+import { logger } from './debug.js'
 import {
   CLOSE_DESCRIPTIONS,
   CLOSE_REASON_ABNORMAL,
@@ -40,6 +41,8 @@ import { WebSocketFrame } from './WebSocketFrame.js'
 export type { Extension, IMessage, SendCallback } from './connection/types.js'
 
 const EMPTY = Buffer.alloc(0)
+/** State changes and close reasons (`DEBUG=ferrosocket:connection`); never on the per-message path. */
+const log = logger('connection')
 
 export class WebSocketConnection extends ConnectionBase implements ReceiverSink, DeflateHost {
   config: ConnectionConfig
@@ -228,6 +231,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     const reason = typeof decoded === 'number' ? '' : decoded.reason
     // §5.5.1: nothing after a close frame is processed.
     this._receiver.stop()
+    if (log.enabled) log('%s: close frame received: %d %s', this.remoteAddress, code, reason)
     if (this.waitingForCloseResponse) {
       this.waitingForCloseResponse = false
       this.state = STATE_CLOSED
@@ -364,6 +368,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     const code = typeof reasonCode === 'number' ? reasonCode : 1000
     if (!codec.isValidCloseCode(code)) throw new Error(`Close code ${code} is not valid.`)
     const desc = typeof description === 'string' ? description : (CLOSE_DESCRIPTIONS[code] ?? '')
+    if (log.enabled) log('%s: close(%d, %s)', this.remoteAddress, code, desc)
     this.closeReasonCode = code
     this.closeDescription = desc
     this.setCloseTimer()
@@ -381,6 +386,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void {
     const code = typeof reasonCode === 'number' ? reasonCode : CLOSE_REASON_PROTOCOL_ERROR
     const desc = typeof description === 'string' ? description : (CLOSE_DESCRIPTIONS[code] ?? '')
+    if (log.enabled) log('%s: drop(%d, %s, skipCloseFrame %s)', this.remoteAddress, code, desc, skipCloseFrame === true)
     this.closeReasonCode = code
     this.closeDescription = desc
     this._receiver.stop()
@@ -432,6 +438,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   /** @internal */
   _onSocketError(error: NodeJS.ErrnoException): void {
+    if (log.enabled) log('%s: socket error %s %s', this.remoteAddress, error.syscall, error.code)
     this._receiver.stop()
     if (!this.closeEventEmitted) {
       this.closeReasonCode = CLOSE_REASON_ABNORMAL
@@ -464,6 +471,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.clearCloseTimer()
     this.clearKeepaliveTimer()
     this.clearGracePeriodTimer()
+    if (log.enabled) log('%s: closed: %d %s', this.remoteAddress, this.closeReasonCode, this.closeDescription)
     this._emitClose()
   }
 

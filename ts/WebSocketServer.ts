@@ -12,6 +12,7 @@ import type { ConnectionConfig } from './config.js'
 import { broadcastMessage } from './connection/broadcast.js'
 import { resolveDeflateOptions } from './deflate/negotiate.js'
 import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
+import { logger } from './debug.js'
 import { WebSocketRequest } from './WebSocketRequest.js'
 
 /** Something with a `toString()`, sent as text by `broadcast`/`broadcastUTF`. */
@@ -96,6 +97,8 @@ export type ResolvedServerConfig = Omit<IServerConfig, 'httpServer'> &
   }
 
 const PENDING_TIMEOUT_REASON = 'The WebSocket request was neither accepted nor rejected in time.'
+/** Requests, refused upgrades, connections (`DEBUG=ferrosocket:server`). */
+const log = logger('server')
 
 export interface WebSocketServer {
   on(event: 'request', listener: (request: WebSocketRequest) => void): this
@@ -252,11 +255,14 @@ export class WebSocketServer extends EventEmitter {
       wsRequest.readHandshake()
     } catch (e) {
       const error = e as Error & { httpCode?: number; headers?: Record<string, string> }
-      wsRequest.reject(error.httpCode || 400, error.message, error.headers)
+      const status = error.httpCode || 400
+      if (log.enabled) log('upgrade refused (%d) from %s: %s', status, socket.remoteAddress, error.message)
+      wsRequest.reject(status, error.message, error.headers)
       this.emit('upgradeError', error)
       return
     }
 
+    if (log.enabled) log('request %s from %s (%s)', wsRequest.resource, wsRequest.remoteAddress, wsRequest.origin)
     this.pendingRequests.push(wsRequest)
     wsRequest.once('requestAccepted', this._handlers.requestAccepted)
     wsRequest.once('requestResolved', this._handlers.requestResolved)
@@ -288,6 +294,7 @@ export class WebSocketServer extends EventEmitter {
       } catch (e) {
         // e.g. a first offered protocol that is not a token: already refused with 500. Throwing here would
         // escape from the http server's 'upgrade' emit and crash the process.
+        if (log.enabled) log('auto-accept failed: %s', (e as Error).message)
         this.emit('upgradeError', e as Error)
       }
     } else {
@@ -300,12 +307,14 @@ export class WebSocketServer extends EventEmitter {
       this.handleConnectionClose(connection, closeReason, description),
     )
     this.connections.push(connection)
+    if (log.enabled) log('connect %s (%d open)', connection.remoteAddress, this.connections.length)
     this.emit('connect', connection)
   }
 
   handleConnectionClose(connection: WebSocketConnection, closeReason: number, description: string): void {
     const index = this.connections.indexOf(connection)
     if (index !== -1) this.connections.splice(index, 1)
+    if (log.enabled) log('close %s: %d %s', connection.remoteAddress, closeReason, description)
     this.emit('close', connection, closeReason, description)
   }
 

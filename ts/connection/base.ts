@@ -13,6 +13,7 @@ import {
 } from '../constants.js'
 import type { ConnectionState } from '../constants.js'
 import type { ResolvedConnectionOptions } from '../config.js'
+import { logger } from '../debug.js'
 import type { WebSocketFrame } from '../WebSocketFrame.js'
 import type { IMessage } from './types.js'
 
@@ -37,6 +38,7 @@ export interface ConnectionBase {
   once(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
+const log = logger('connection')
 /** Writes gathered into one writev at most (see _batch). */
 const MAX_BATCH = 64
 
@@ -142,6 +144,7 @@ export abstract class ConnectionBase extends EventEmitter {
   }
 
   handleKeepaliveTimer(): void {
+    if (log.enabled) log('keepalive ping')
     this._keepaliveTimer = null
     this.ping()
     if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
@@ -159,6 +162,7 @@ export abstract class ConnectionBase extends EventEmitter {
   }
 
   handleGracePeriodTimer(): void {
+    if (log.enabled) log('no data within the grace period after a keepalive ping')
     this._graceTimer = null
     this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
   }
@@ -175,6 +179,7 @@ export abstract class ConnectionBase extends EventEmitter {
 
   /** The peer did not complete the close within closeTimeout: destroy (WebSocket-Node only called end(), #241). */
   handleCloseTimer(): void {
+    if (log.enabled) log('closeTimeout: destroying the socket')
     this._closeTimer = null
     this.state = STATE_CLOSED
     this.socket.destroy()
