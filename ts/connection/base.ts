@@ -66,6 +66,7 @@ export abstract class ConnectionBase extends EventEmitter {
 
   abstract socket: Socket
   abstract state: ConnectionState
+  abstract remoteAddress: string | undefined
   protected abstract readonly _receiver: { hasMore(): boolean }
   /** @internal */
   abstract readonly _opts: ResolvedConnectionOptions
@@ -144,7 +145,7 @@ export abstract class ConnectionBase extends EventEmitter {
   }
 
   handleKeepaliveTimer(): void {
-    if (log.enabled) log('keepalive ping')
+    if (log.enabled) log('%s: keepalive ping', this.remoteAddress)
     this._keepaliveTimer = null
     this.ping()
     if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
@@ -162,7 +163,7 @@ export abstract class ConnectionBase extends EventEmitter {
   }
 
   handleGracePeriodTimer(): void {
-    if (log.enabled) log('no data within the grace period after a keepalive ping')
+    if (log.enabled) log('%s: nothing received within the grace period after a ping', this.remoteAddress)
     this._graceTimer = null
     this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
   }
@@ -179,7 +180,7 @@ export abstract class ConnectionBase extends EventEmitter {
 
   /** The peer did not complete the close within closeTimeout: destroy (WebSocket-Node only called end(), #241). */
   handleCloseTimer(): void {
-    if (log.enabled) log('closeTimeout: destroying the socket')
+    if (log.enabled) log('%s: closeTimeout: destroying the socket', this.remoteAddress)
     this._closeTimer = null
     this.state = STATE_CLOSED
     this.socket.destroy()
