@@ -145,27 +145,37 @@ const now = () => Number(process.hrtime.bigint()) / 1e3
 async function echo(): Promise<object> {
   const payload = job.binary ? Buffer.alloc(job.size, 0x5a) : text(job.size)
   const f = frame(payload, job.binary)
+  // `window` messages in flight per connection (1 = strict ping-pong). Replies come back in order, so each
+  // connection keeps a ring of its send times and a reply's latency is measured against the oldest one.
+  const W = Math.max(1, job.window)
   let measuring = false
   let done = 0
   const lat = new Float64Array(1 << 20)
   let nLat = 0
-  const sentAt = new Float64Array(job.conns)
+  const sentAt = new Float64Array(job.conns * W)
+  const sendIdx = new Uint32Array(job.conns)
+  const recvIdx = new Uint32Array(job.conns)
   const sockets: net.Socket[] = []
   const sockets2 = await connectAll(job.conns, (i) => {
     const c = new Counter(job.size, () => {
+      const t = now()
       if (measuring) {
         done++
-        if (nLat < lat.length) lat[nLat++] = now() - sentAt[i]!
+        if (nLat < lat.length) lat[nLat++] = t - sentAt[i * W + (recvIdx[i]! % W)]!
       }
-      sentAt[i] = now()
+      recvIdx[i]!++
+      sentAt[i * W + (sendIdx[i]! % W)] = t
+      sendIdx[i]!++
       sockets[i]!.write(f)
     })
     return (b) => c.feed(b)
   })
   sockets.push(...sockets2)
+  const burst = Buffer.concat(Array.from({ length: W }, () => f))
   for (let i = 0; i < job.conns; i++) {
-    sentAt[i] = now()
-    sockets[i]!.write(f)
+    for (let k = 0; k < W; k++) sentAt[i * W + k] = now()
+    sendIdx[i] = W
+    sockets[i]!.write(burst)
   }
   await sleep(job.warmupMs)
   process.send!({ mark: 'start' })

@@ -5,6 +5,7 @@ export type WorkloadId =
   | 'echo-32B-1'
   | 'echo-32B-100'
   | 'echo-32B-1000'
+  | 'echo-32B-100-pipelined'
   | 'echo-64KiB-text'
   | 'echo-1MiB-binary'
   | 'connrate'
@@ -43,6 +44,7 @@ const ROWS: Row[] = [
   { label: 'echo 32 B, 1 conn', workload: 'echo-32B-1', metric: 'perSec', higherIsBetter: true, unit: 'rt/s', scale: 1 },
   { label: 'echo 32 B, 100 conns', workload: 'echo-32B-100', metric: 'perSec', higherIsBetter: true, unit: 'rt/s', scale: 1, target: 1.2 },
   { label: 'echo 32 B, 1,000 conns', workload: 'echo-32B-1000', metric: 'perSec', higherIsBetter: true, unit: 'rt/s', scale: 1 },
+  { label: 'echo 32 B, 100 conns × 16 in flight', workload: 'echo-32B-100-pipelined', metric: 'perSec', higherIsBetter: true, unit: 'msg/s', scale: 1 },
   { label: 'p50, 32 B × 100', workload: 'echo-32B-100', metric: 'p50us', higherIsBetter: false, unit: 'µs', scale: 1 },
   { label: 'p99, 32 B × 100', workload: 'echo-32B-100', metric: 'p99us', higherIsBetter: false, unit: 'µs', scale: 1, target: 1 },
   { label: 'p99, 32 B × 1,000', workload: 'echo-32B-1000', metric: 'p99us', higherIsBetter: false, unit: 'µs', scale: 1 },
@@ -53,6 +55,7 @@ const ROWS: Row[] = [
   { label: 'idle RSS per conn (5,000)', workload: 'idle-5000', metric: 'rssBytesPerConn', higherIsBetter: false, unit: 'KB', scale: 1e-3, target: 1.25 },
   { label: 'idle heap+external per conn', workload: 'idle-5000', metric: 'heapBytesPerConn', higherIsBetter: false, unit: 'KB', scale: 1e-3 },
   { label: 'server CPU per rt, 32 B × 100', workload: 'echo-32B-100', metric: 'serverCpuUsPerMsg', higherIsBetter: false, unit: 'µs', scale: 1 },
+  { label: 'server CPU per msg, 32 B × 100 × 16', workload: 'echo-32B-100-pipelined', metric: 'serverCpuUsPerMsg', higherIsBetter: false, unit: 'µs', scale: 1 },
   { label: 'server CPU per delivery, broadcast', workload: 'broadcast-1KiB-1000', metric: 'serverCpuUsPerMsg', higherIsBetter: false, unit: 'µs', scale: 1 },
 ]
 

@@ -59,6 +59,8 @@ const ALL: Workload[] = [
   { id: 'echo-32B-1', kind: 'echo', conns: 1, size: 32, binary: false, window: 1 },
   { id: 'echo-32B-100', kind: 'echo', conns: 100, size: 32, binary: false, window: 1 },
   { id: 'echo-32B-1000', kind: 'echo', conns: 1000, size: 32, binary: false, window: 1 },
+  // Pipelined: 16 messages in flight per connection, so one socket chunk often holds several frames.
+  { id: 'echo-32B-100-pipelined', kind: 'echo', conns: 100, size: 32, binary: false, window: 16 },
   { id: 'echo-64KiB-text', kind: 'echo', conns: 1, size: 65536, binary: false, window: 1 },
   { id: 'echo-1MiB-binary', kind: 'echo', conns: 1, size: 1 << 20, binary: true, window: 1 },
   { id: 'connrate', kind: 'connrate', conns: 0, size: 0, binary: false, window: 32 },
