@@ -7,6 +7,7 @@ import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, RequestOption
 import https from 'node:https'
 import type { Socket } from 'node:net'
 import { resolveConnectionOptions } from './config.js'
+import { logger } from './debug.js'
 import type { ConnectionConfig } from './config.js'
 import { buildOffer, resolveDeflateOptions } from './deflate/negotiate.js'
 import type { PerMessageDeflateOptions, ResolvedDeflateOptions } from './deflate/negotiate.js'
@@ -22,6 +23,7 @@ import {
   type TargetUrl,
 } from './client/handshake.js'
 
+const log = logger('client')
 /**
  * Client configuration (WebSocket-Node's `IClientConfig`), plus ferrosocket's additive options. The whole object
  * is handed to every connection, so the connection options (keepalive, `maxReceivedFragments`, …) apply too.
@@ -258,7 +260,7 @@ export class WebSocketClient extends EventEmitter {
       req.destroy()
     })
     const fail = (error: Error): void => {
-      if (settle()) this.emit('connectFailed', error)
+      if (settle()) this._connectFailed(error)
     }
     req.on('error', fail)
     req.on('response', (response: IncomingMessage) => {
@@ -272,16 +274,17 @@ export class WebSocketClient extends EventEmitter {
         const check = validateResponse(response.headers, nonce, protocols, deflate)
         response.destroy()
         req.destroy()
-        this.emit('connectFailed', new Error(check.ok ? describeResponse(response) : check.message))
+        this._connectFailed(new Error(check.ok ? describeResponse(response) : check.message))
         return
       }
       if (this.listenerCount('httpResponse') > 0) {
+        log('%s answered HTTP %d instead of 101: httpResponse', this._where(), response.statusCode)
         this.emit('httpResponse', response, this)
         response.socket?.end()
       } else {
         response.resume()
         req.destroy()
-        this.emit('connectFailed', new Error(describeResponse(response)))
+        this._connectFailed(new Error(describeResponse(response)))
       }
     })
     req.on('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -297,7 +300,7 @@ export class WebSocketClient extends EventEmitter {
         // RFC 6455 §4.1: "_Fail the WebSocket Connection_": close TCP, never speak WebSocket on it.
         socket.on('error', () => {})
         socket.destroy()
-        this.emit('connectFailed', new Error(check.message))
+        this._connectFailed(new Error(check.message))
         return
       }
       this.protocol = check.protocol
@@ -313,6 +316,16 @@ export class WebSocketClient extends EventEmitter {
     req.end()
   }
 
+  private _where(): string {
+    const u = this.url
+    return u ? `${u.protocol}//${u.hostForHeader}${u.path}` : '?'
+  }
+
+  private _connectFailed(error: Error): void {
+    log('connect to %s failed: %s', this._where(), error.message)
+    this.emit('connectFailed', error)
+  }
+
   private _succeed(socket: Socket, head: Buffer, protocol: string | undefined, extensions: Extension[]): void {
     let connection: WebSocketConnection
     try {
@@ -321,11 +334,15 @@ export class WebSocketClient extends EventEmitter {
       // Settings are checked in the constructor; whatever still fails here must not escape the upgrade handler.
       socket.on('error', () => {})
       socket.destroy()
-      this.emit('connectFailed', err instanceof Error ? err : new Error(String(err)))
+      this._connectFailed(err instanceof Error ? err : new Error(String(err)))
       return
     }
     connection.webSocketVersion = this.config.webSocketVersion
     connection._addSocketEventListeners()
+    if (log.enabled) {
+      const ext = connection.extensions.map((e) => e.name).join(', ')
+      log('connected to %s (protocol %s, extensions %s)', this._where(), protocol ?? 'none', ext || 'none')
+    }
     this.emit('connect', connection)
     // Frames the server sent in the same packet as its 101 (RFC 6455 §4.1 allows data right after the response).
     if (head.length > 0) connection.handleSocketData(head)

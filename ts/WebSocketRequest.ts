@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { parse as parseLegacyUrl, type UrlWithParsedQuery } from 'node:url'
 import { Deprecation } from './Deprecation.js'
+import { logger } from './debug.js'
 import { WebSocketConnection } from './WebSocketConnection.js'
 import type { IServerConfig } from './WebSocketServer.js'
 import { formatSetCookies, parseCookies, type ICookie, type IParsedCookie } from './handshake/cookies.js'
@@ -21,6 +22,8 @@ import {
   type ExtraHeaders,
 } from './handshake/response.js'
 import { splitList } from './handshake/split.js'
+
+const deflateLog = logger('deflate')
 
 /** An Error thrown by `readHandshake`: `httpCode` is the status to refuse with, `headers` extra response headers. */
 export interface HandshakeError extends Error {
@@ -228,6 +231,10 @@ export class WebSocketRequest extends EventEmitter {
       if (agreed !== null) {
         response += `Sec-WebSocket-Extensions: ${agreed.header}\r\n`
         extensions = [agreed.extension]
+      }
+      if (deflate && deflateLog.enabled) {
+        const offer = this.httpRequest.headers['sec-websocket-extensions'] ?? '(none)'
+        deflateLog('offer %s → %s', offer, agreed ? agreed.header : 'declined')
       }
       if (acceptedProtocol) {
         const lowerCased = String(acceptedProtocol).toLocaleLowerCase()
