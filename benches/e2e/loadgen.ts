@@ -12,6 +12,8 @@ interface Job {
   conns: number
   size: number
   binary: boolean
+  /** Text payload: pure ASCII instead of the mixed-script default. */
+  ascii?: boolean
   warmupMs: number
   durationMs: number
   /** broadcast: triggers in flight; connrate: handshakes in flight. */
@@ -26,7 +28,8 @@ const UPGRADE = Buffer.from(
 )
 
 /** Valid UTF-8 of exactly `n` bytes, ~1/3 ASCII, the rest 2-, 3- and 4-byte sequences (like the micro suite). */
-function text(n: number): Buffer {
+function text(n: number, ascii = false): Buffer {
+  if (ascii) return Buffer.alloc(n, '{"user":"ana","event":"typing","room":42} ')
   const unit = Buffer.from('echo héllo wörld Ωμέγα привет 漢字テキスト 😀🚀 ')
   const out = Buffer.alloc(n, 0x61)
   let i = 0
@@ -143,7 +146,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const now = () => Number(process.hrtime.bigint()) / 1e3
 
 async function echo(): Promise<object> {
-  const payload = job.binary ? Buffer.alloc(job.size, 0x5a) : text(job.size)
+  const payload = job.binary ? Buffer.alloc(job.size, 0x5a) : text(job.size, job.ascii)
   const f = frame(payload, job.binary)
   // `window` messages in flight per connection (1 = strict ping-pong). Replies come back in order, so each
   // connection keeps a ring of its send times and a reply's latency is measured against the oldest one.

@@ -7,6 +7,7 @@ export type WorkloadId =
   | 'echo-32B-1000'
   | 'echo-32B-100-pipelined'
   | 'echo-64KiB-text'
+  | 'echo-64KiB-ascii'
   | 'echo-1MiB-binary'
   | 'connrate'
   | 'broadcast-1KiB-1000'
@@ -49,6 +50,7 @@ const ROWS: Row[] = [
   { label: 'p99, 32 B × 100', workload: 'echo-32B-100', metric: 'p99us', higherIsBetter: false, unit: 'µs', scale: 1, target: 1 },
   { label: 'p99, 32 B × 1,000', workload: 'echo-32B-1000', metric: 'p99us', higherIsBetter: false, unit: 'µs', scale: 1 },
   { label: 'echo 64 KiB text, 1 conn', workload: 'echo-64KiB-text', metric: 'mbPerSec', higherIsBetter: true, unit: 'MB/s', scale: 1, target: 1.2 },
+  { label: 'echo 64 KiB ASCII text, 1 conn', workload: 'echo-64KiB-ascii', metric: 'mbPerSec', higherIsBetter: true, unit: 'MB/s', scale: 1 },
   { label: 'echo 1 MiB binary, 1 conn', workload: 'echo-1MiB-binary', metric: 'mbPerSec', higherIsBetter: true, unit: 'MB/s', scale: 1, target: 1.3 },
   { label: 'broadcast 1 KiB → 1,000', workload: 'broadcast-1KiB-1000', metric: 'perSec', higherIsBetter: true, unit: 'msg/s', scale: 1, target: 2 },
   { label: 'connection rate', workload: 'connrate', metric: 'perSec', higherIsBetter: true, unit: 'handshakes/s', scale: 1 },
