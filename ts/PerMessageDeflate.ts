@@ -71,7 +71,21 @@ const zlibBits = (bits: number): number => (bits === 8 ? 9 : bits)
 
 type Callback = (err: DeflateError | null, out?: Buffer) => void
 
-/** One connection's deflater and inflater. */
+/**
+ * The running job of one direction. Its zlib stream's listeners are attached once, when the stream is made, and
+ * find the job here: no per-message listener churn and no per-message closures left on the stream's emitter.
+ */
+interface Running {
+  cb: Callback
+  done: () => void
+  chunks: Buffer[]
+  length: number
+  /** Inflation only: the output limit (0 = none). */
+  max: number
+}
+
+
+/** One connection's deflater and inflater. Jobs of one direction must not overlap (the session waits for each). */
 export class PerMessageDeflate {
   readonly params: AgreedParams
   readonly threshold: number
@@ -79,9 +93,8 @@ export class PerMessageDeflate {
   private readonly limiter: Limiter
   private deflater: zlib.DeflateRaw | null = null
   private inflater: zlib.InflateRaw | null = null
-  /** Completes the running job early (with an error) when the connection goes away. */
-  private abortDeflate: (() => void) | null = null
-  private abortInflate: (() => void) | null = null
+  private dJob: Running | null = null
+  private iJob: Running | null = null
   private closed = false
 
   constructor(params: AgreedParams, opts: ResolvedDeflateOptions) {
@@ -94,55 +107,57 @@ export class PerMessageDeflate {
   /** Compresses one whole message; `cb` gets the payload to send with RSV1 (§7.2.1, trailer removed). */
   compress(data: Buffer, cb: Callback): void {
     this.limiter.add((done) => {
-      let called = false
-      const finish = (err: DeflateError | null, out?: Buffer): void => {
-        if (called) return
-        called = true
-        this.abortDeflate = null
-        done()
-        cb(err, out)
-      }
       if (this.closed) {
-        finish(new DeflateError('Compression stopped: the connection is closed.', 1006))
+        done()
+        cb(new DeflateError('Compression stopped: the connection is closed.', 1006))
         return
       }
-      this.abortDeflate = () => finish(new DeflateError('Compression stopped: the connection is closed.', 1006))
-      let deflater = this.deflater
-      if (deflater === null) {
-        deflater = this.deflater = zlib.createDeflateRaw({
-          ...this.opts.zlibDeflateOptions,
-          windowBits: zlibBits(this.params.ownMaxWindowBits),
-        })
-        deflater.on('error', () => {})
-      }
-      const d = deflater
-      const chunks: Buffer[] = []
-      let length = 0
-      const onData = (chunk: Buffer): void => {
-        chunks.push(chunk)
-        length += chunk.length
-      }
-      // A zlib failure (out of memory) must not leave the job, and so the connection's send queue, hanging.
-      const onError = (): void => {
-        d.removeListener('data', onData)
-        if (this.deflater === d) this.deflater = null
-        d.close()
-        finish(new DeflateError('Compression failed.', 1011))
-      }
-      d.on('data', onData)
-      d.once('error', onError)
+      const d = this.deflater ?? this.newDeflater()
+      this.dJob = { cb, done, chunks: [], length: 0, max: 0 }
       d.write(data)
-      d.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-        d.removeListener('data', onData)
-        d.removeListener('error', onError)
-        if (this.deflater !== d) return
-        const out = Buffer.concat(chunks, length)
-        // Z_SYNC_FLUSH always ends with the empty stored block 00 00 ff ff; §7.2.1 removes it.
-        const payload = out.length >= 4 ? out.subarray(0, out.length - 4) : out
-        if (this.params.ownNoContextTakeover) d.reset()
-        finish(null, payload)
-      })
+      d.flush(zlib.constants.Z_SYNC_FLUSH, () => this.deflated(d))
     })
+  }
+
+  private newDeflater(): zlib.DeflateRaw {
+    const d = (this.deflater = zlib.createDeflateRaw({
+      ...this.opts.zlibDeflateOptions,
+      windowBits: zlibBits(this.params.ownMaxWindowBits),
+    }))
+    d.on('data', (chunk: Buffer) => {
+      const job = this.dJob
+      if (job === null || this.deflater !== d) return
+      job.chunks.push(chunk)
+      job.length += chunk.length
+    })
+    // A zlib failure (out of memory) must not leave the job, and so the connection's send queue, hanging.
+    d.on('error', () => {
+      if (this.deflater !== d) return
+      this.deflater = null
+      d.close()
+      this.endDeflate(new DeflateError('Compression failed.', 1011))
+    })
+    return d
+  }
+
+  private deflated(d: zlib.DeflateRaw): void {
+    const job = this.dJob
+    if (job === null || this.deflater !== d) return
+    // A single chunk is sent as is: the frame is written (or copied) at once, so the view into zlib's 16 KiB output
+    // buffer lives no longer than the write.
+    const out = job.chunks.length === 1 ? (job.chunks[0] as Buffer) : Buffer.concat(job.chunks, job.length)
+    // Z_SYNC_FLUSH always ends with the empty stored block 00 00 ff ff; §7.2.1 removes it.
+    const payload = out.length >= 4 ? out.subarray(0, out.length - 4) : out
+    if (this.params.ownNoContextTakeover) d.reset()
+    this.endDeflate(null, payload)
+  }
+
+  private endDeflate(err: DeflateError | null, out?: Buffer): void {
+    const job = this.dJob
+    if (job === null) return
+    this.dJob = null
+    job.done()
+    job.cb(err, out)
   }
 
   /**
@@ -151,61 +166,61 @@ export class PerMessageDeflate {
    */
   decompress(data: Buffer, maxSize: number, cb: Callback): void {
     this.limiter.add((done) => {
-      let called = false
-      const finish = (err: DeflateError | null, out?: Buffer): void => {
-        if (called) return
-        called = true
-        this.abortInflate = null
-        done()
-        cb(err, out)
-      }
       if (this.closed) {
-        finish(new DeflateError('Decompression stopped: the connection is closed.', 1006))
+        done()
+        cb(new DeflateError('Decompression stopped: the connection is closed.', 1006))
         return
       }
-      this.abortInflate = () => finish(new DeflateError('Decompression stopped: the connection is closed.', 1006))
-      let inflater = this.inflater
-      if (inflater === null) {
-        inflater = this.inflater = zlib.createInflateRaw({ windowBits: zlibBits(this.params.peerMaxWindowBits) })
-        inflater.on('error', () => {})
-      }
-      const inf = inflater
-      const chunks: Buffer[] = []
-      let length = 0
-      const discard = (): void => {
-        inf.removeListener('data', onData)
-        inf.removeListener('error', onError)
-        inf.on('error', () => {})
-        if (this.inflater === inf) this.inflater = null
-        inf.close()
-      }
-      const onData = (chunk: Buffer): void => {
-        length += chunk.length
-        if (maxSize > 0 && length > maxSize) {
-          chunks.length = 0
-          discard()
-          finish(new DeflateError('Maximum message size exceeded.', 1009))
-          return
-        }
-        chunks.push(chunk)
-      }
-      const onError = (): void => {
-        chunks.length = 0
-        discard()
-        finish(new DeflateError('Invalid compressed data (permessage-deflate).', 1007))
-      }
-      inf.on('data', onData)
-      inf.on('error', onError)
+      const inf = this.inflater ?? this.newInflater()
+      this.iJob = { cb, done, chunks: [], length: 0, max: maxSize }
       inf.write(data)
       inf.write(TRAILER)
-      inf.flush(() => {
-        if (called || this.inflater !== inf) return
-        inf.removeListener('data', onData)
-        inf.removeListener('error', onError)
-        if (this.params.peerNoContextTakeover) inf.reset()
-        finish(null, Buffer.concat(chunks, length))
-      })
+      inf.flush(() => this.inflated(inf))
     })
+  }
+
+  private newInflater(): zlib.InflateRaw {
+    const inf = (this.inflater = zlib.createInflateRaw({ windowBits: zlibBits(this.params.peerMaxWindowBits) }))
+    inf.on('data', (chunk: Buffer) => {
+      const job = this.iJob
+      if (job === null || this.inflater !== inf) return
+      job.length += chunk.length
+      if (job.max > 0 && job.length > job.max) {
+        // Stops a decompression bomb: the stream is closed now, so at most one more chunk was ever held.
+        this.dropInflater(inf)
+        this.endInflate(new DeflateError('Maximum message size exceeded.', 1009))
+        return
+      }
+      job.chunks.push(chunk)
+    })
+    inf.on('error', () => {
+      if (this.inflater !== inf) return
+      this.dropInflater(inf)
+      this.endInflate(new DeflateError('Invalid compressed data (permessage-deflate).', 1007))
+    })
+    return inf
+  }
+
+  private dropInflater(inf: zlib.InflateRaw): void {
+    if (this.inflater === inf) this.inflater = null
+    inf.close()
+  }
+
+  private inflated(inf: zlib.InflateRaw): void {
+    const job = this.iJob
+    if (job === null || this.inflater !== inf) return
+    if (this.params.peerNoContextTakeover) inf.reset()
+    // Always copied: the message goes to the application, and a view would pin zlib's whole 16 KiB output buffer.
+    this.endInflate(null, Buffer.concat(job.chunks, job.length))
+  }
+
+  private endInflate(err: DeflateError | null, out?: Buffer): void {
+    const job = this.iJob
+    if (job === null) return
+    this.iJob = null
+    job.chunks = []
+    job.done()
+    job.cb(err, out)
   }
 
   /** Closes both zlib streams; a running job completes with an error at once, queued ones when they start. */
@@ -215,13 +230,9 @@ export class PerMessageDeflate {
     const d = this.deflater
     const i = this.inflater
     this.deflater = this.inflater = null
-    for (const s of [d, i]) {
-      if (s === null) continue
-      s.removeAllListeners('data')
-      s.on('error', () => {})
-      s.close()
-    }
-    this.abortDeflate?.()
-    this.abortInflate?.()
+    d?.close()
+    i?.close()
+    this.endDeflate(new DeflateError('Compression stopped: the connection is closed.', 1006))
+    this.endInflate(new DeflateError('Decompression stopped: the connection is closed.', 1006))
   }
 }
