@@ -31,7 +31,7 @@ import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
 import { listenToSocket, ownSocket } from './connection/socket.js'
 import type { Extension, SendCallback } from './connection/types.js'
-import { DeflateSession } from './deflate/session.js'
+import { DeflateSession, utf8Bytes } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
 import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
@@ -261,7 +261,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   sendUTF(data: { toString(): string }, cb?: SendCallback): void {
     if (!this._writable(cb)) return
     if (this._deflate !== null) {
-      this._deflate.send(0x01, Buffer.from(data.toString(), 'utf8'), this._opts.fragmentationThreshold, cb)
+      this._deflate.send(0x01, utf8Bytes(data.toString()), this._opts.fragmentationThreshold, cb)
       return
     }
     const threshold = this._opts.fragmentationThreshold

@@ -31,6 +31,19 @@ type QueuedSend = (abort: boolean) => void
 
 const notOpen = (): Error => new Error('WebSocket connection is not open.')
 
+/**
+ * The UTF-8 bytes of a text to compress. byteLength equals length only for ASCII, whose latin1 bytes are its UTF-8
+ * bytes: latin1 skips the UTF-8 encoder (~10 µs instead of ~18 µs for 64 KiB); anything else (lone surrogates
+ * become U+FFFD) goes through it.
+ */
+export function utf8Bytes(text: string): Buffer {
+  const len = Buffer.byteLength(text, 'utf8')
+  if (len !== text.length) return Buffer.from(text, 'utf8')
+  const out = Buffer.allocUnsafe(len)
+  out.write(text, 0, len, 'latin1')
+  return out
+}
+
 export class DeflateSession {
   /** The message being received had RSV1 on its first frame (RFC 7692 §6.2). */
   compressed = false
