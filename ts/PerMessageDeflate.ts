@@ -70,20 +70,21 @@ function limiterFor(limit: number): Limiter {
 const zlibBits = (bits: number): number => (bits === 8 ? 9 : bits)
 
 type Callback = (err: DeflateError | null, out?: Buffer) => void
+/** A compressed payload as zlib's output chunks (views into its 16 KiB output buffers) and their total length. */
+export type PartsCallback = (err: DeflateError | null, parts?: Buffer[], length?: number) => void
 
 /**
  * The running job of one direction. Its zlib stream's listeners are attached once, when the stream is made, and
  * find the job here: no per-message listener churn and no per-message closures left on the stream's emitter.
  */
-interface Running {
-  cb: Callback
+interface Running<C> {
+  cb: C
   done: () => void
   chunks: Buffer[]
   length: number
   /** Inflation only: the output limit (0 = none). */
   max: number
 }
-
 
 /** One connection's deflater and inflater. Jobs of one direction must not overlap (the session waits for each). */
 export class PerMessageDeflate {
@@ -93,8 +94,8 @@ export class PerMessageDeflate {
   private readonly limiter: Limiter
   private deflater: zlib.DeflateRaw | null = null
   private inflater: zlib.InflateRaw | null = null
-  private dJob: Running | null = null
-  private iJob: Running | null = null
+  private dJob: Running<PartsCallback> | null = null
+  private iJob: Running<Callback> | null = null
   private closed = false
 
   constructor(params: AgreedParams, opts: ResolvedDeflateOptions) {
@@ -106,6 +107,18 @@ export class PerMessageDeflate {
 
   /** Compresses one whole message; `cb` gets the payload to send with RSV1 (§7.2.1, trailer removed). */
   compress(data: Buffer, cb: Callback): void {
+    this.compressParts(data, (err, parts, length) => {
+      if (err !== null || parts === undefined) cb(err)
+      else cb(null, parts.length === 1 ? parts[0] : Buffer.concat(parts, length))
+    })
+  }
+
+  /**
+   * `compress`, but the payload comes as zlib's output chunks, uncopied: a sender writes them after the frame
+   * header as they are (a 64 KiB text usually deflates across two of zlib's 16 KiB buffers). The chunks are not
+   * reused by zlib; they live as long as the caller keeps them.
+   */
+  compressParts(data: Buffer, cb: PartsCallback): void {
     this.limiter.add((done) => {
       if (this.closed) {
         done()
@@ -143,21 +156,33 @@ export class PerMessageDeflate {
   private deflated(d: zlib.DeflateRaw): void {
     const job = this.dJob
     if (job === null || this.deflater !== d) return
-    // A single chunk is sent as is: the frame is written (or copied) at once, so the view into zlib's 16 KiB output
-    // buffer lives no longer than the write.
-    const out = job.chunks.length === 1 ? (job.chunks[0] as Buffer) : Buffer.concat(job.chunks, job.length)
-    // Z_SYNC_FLUSH always ends with the empty stored block 00 00 ff ff; §7.2.1 removes it.
-    const payload = out.length >= 4 ? out.subarray(0, out.length - 4) : out
+    const parts = job.chunks
+    let length = job.length
+    // Z_SYNC_FLUSH always ends with the empty stored block 00 00 ff ff; §7.2.1 removes it (it may straddle chunks).
+    if (length >= 4) {
+      length -= 4
+      let drop = 4
+      while (drop > 0) {
+        const last = parts[parts.length - 1] as Buffer
+        if (last.length <= drop) {
+          drop -= last.length
+          parts.pop()
+        } else {
+          parts[parts.length - 1] = last.subarray(0, last.length - drop)
+          drop = 0
+        }
+      }
+    }
     if (this.params.ownNoContextTakeover) d.reset()
-    this.endDeflate(null, payload)
+    this.endDeflate(null, parts, length)
   }
 
-  private endDeflate(err: DeflateError | null, out?: Buffer): void {
+  private endDeflate(err: DeflateError | null, parts?: Buffer[], length?: number): void {
     const job = this.dJob
     if (job === null) return
     this.dJob = null
     job.done()
-    job.cb(err, out)
+    job.cb(err, parts, length)
   }
 
   /**
