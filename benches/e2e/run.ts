@@ -9,9 +9,10 @@
  * write `benches/results/e2e-deflate.{json,md}` (the default run's files are left alone).
  */
 import { execFileSync, fork, type ChildProcess, type ForkOptions } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import { machineInfo } from '../lib/machine.js'
 import { renderMarkdown, renderSvg, summarize, type Cell, type Impl, type WorkloadId } from './report.js'
 import { renderDeflateMarkdown, summarizeDeflate, type DeflateCell, type DeflateWorkloadId } from './report-deflate.js'
@@ -95,6 +96,18 @@ const workloads = deflateOnly ? [] : ALL.filter((w) => wanted === undefined || p
 const deflateWorkloads = DEFLATE.filter((w) => deflateOnly || picked(w.id))
 
 const NODE_ARGS = ['--import', '@oxc-node/core/register']
+
+// The server under test runs as plain JavaScript under plain `node`, as users run ferrosocket: under the TS loader
+// every module (dist/ included) is transformed and its source plus an inline source map stay on the heap (~2 MB
+// of strings in ferrosocket's process, none in ws's CommonJS), which moved V8's full-GC schedule and p99.
+const serverJs = join(here, 'server.gen.mjs')
+writeFileSync(
+  serverJs,
+  `// Generated from server.ts by run.ts; do not edit.\n` +
+    ts.transpileModule(readFileSync(join(here, 'server.ts'), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText,
+)
 const TIMEOUT_MS = 60_000
 
 interface Stats {
@@ -110,9 +123,9 @@ class Server {
   ) {}
 
   static start(impl: Impl, mode: 'echo' | 'broadcast', extraArgs: string[] = [], deflate = false): Promise<Server> {
-    const nodeArgs = [...NODE_ARGS, ...extraArgs]
+    const nodeArgs = [...extraArgs]
     if (profile === impl) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`)
-    const child = fork(join(here, 'server.ts'), deflate ? [impl, mode, 'deflate'] : [impl, mode], {
+    const child = fork(serverJs, deflate ? [impl, mode, 'deflate'] : [impl, mode], {
       ...pinned(0, nodeArgs),
       env: { ...process.env, ...IMPL_ENV[impl] },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -245,7 +258,6 @@ async function runIdle(impl: Impl, w: Workload): Promise<Record<string, number>>
 async function main(): Promise<void> {
   if (args.has('render-only')) {
     // Re-render e2e.md/e2e.svg from e2e.json (after a change to report.ts), without running anything.
-    const { readFileSync } = await import('node:fs')
     if (args.has('deflate')) {
       const saved = JSON.parse(readFileSync(join(resultsDir, 'e2e-deflate.json'), 'utf8')) as { meta: Record<string, unknown>; cells: DeflateCell[] }
       const summary = summarizeDeflate(saved.cells, [...new Set(saved.cells.map((c) => c.impl))])
