@@ -5,6 +5,7 @@
  * `node … loadgen.ts '<json job>'`; the result goes back over IPC. Jobs: echo, broadcast, connrate, idle.
  */
 import net from 'node:net'
+import { clientFrame } from '../lib/deflate-wire.js'
 
 interface Job {
   kind: 'echo' | 'broadcast' | 'connrate' | 'idle'
@@ -39,21 +40,7 @@ function text(n: number, ascii = false): Buffer {
 
 /** One client-to-server frame, masked with KEY. */
 function frame(payload: Buffer, binary: boolean): Buffer {
-  const n = payload.length
-  const ext = n < 126 ? 0 : n < 65536 ? 2 : 8
-  const f = Buffer.alloc(2 + ext + 4 + n)
-  f[0] = 0x80 | (binary ? 2 : 1)
-  if (ext === 0) f[1] = 0x80 | n
-  else if (ext === 2) {
-    f[1] = 0x80 | 126
-    f.writeUInt16BE(n, 2)
-  } else {
-    f[1] = 0x80 | 127
-    f.writeBigUInt64BE(BigInt(n), 2)
-  }
-  KEY.copy(f, 2 + ext)
-  for (let i = 0; i < n; i++) f[6 + ext + i] = payload[i]! ^ KEY[i & 3]!
-  return f
+  return clientFrame(payload, { opcode: binary ? 2 : 1, compressed: false, key: KEY })
 }
 
 /**
