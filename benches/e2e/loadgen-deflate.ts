@@ -11,6 +11,7 @@
 import net from 'node:net'
 import { OFFER, MessageInflater, MessageParser, agreedFromResponse, clientFrame, deflateSequence, type Agreed, type WireMessage } from '../lib/deflate-wire.js'
 import { jsonMessages } from '../lib/textgen.js'
+import { measureWindow, now, percentiles } from '../lib/window.js'
 
 interface Job {
   port: number
@@ -65,8 +66,6 @@ function connect(onData: (b: Buffer) => void): Promise<Conn> {
   })
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const now = () => Number(process.hrtime.bigint()) / 1e3
 
 let failure: string | null = null
 function fail(why: string): void {
@@ -162,24 +161,13 @@ async function run(): Promise<object> {
   )
   const agreed = conns.filter((c) => c.agreed !== null).length
   for (let i = 0; i < job.conns; i++) send(i)
-  await sleep(job.warmupMs)
-  process.send!({ mark: 'start' })
-  measuring = true
-  const t0 = now()
-  const cpu0 = process.cpuUsage()
-  await sleep(job.durationMs)
-  measuring = false
-  process.send!({ mark: 'end' })
-  const secs = (now() - t0) / 1e6
-  const cpu = process.cpuUsage(cpu0)
+  const { secs, clientCpu } = await measureWindow(job.warmupMs, job.durationMs, (on) => (measuring = on))
   const f = failure as string | null
   failure ??= 'stopping'
   for (const c of conns) c.socket.destroy()
   for (const z of inflaters) z.close()
   if (f !== null) throw new Error(f)
   if (done === 0) throw new Error('no reply in the measured window')
-  const l = lat.subarray(0, nLat).sort()
-  const pct = (p: number) => (nLat === 0 ? NaN : l[Math.min(nLat - 1, Math.floor(p * nLat))]!)
   return {
     roundTrips: done,
     perSec: done / secs,
@@ -190,9 +178,8 @@ async function run(): Promise<object> {
     requestRatio: agreed > 0 ? clientWire / (job.size * job.messages) : 1,
     compressedShare: compressedReplies / done,
     agreed: agreed / job.conns,
-    p50us: pct(0.5),
-    p99us: pct(0.99),
-    clientCpu: (cpu.user + cpu.system) / 1e6 / secs,
+    ...percentiles(lat, nLat),
+    clientCpu,
   }
 }
 

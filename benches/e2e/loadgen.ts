@@ -6,6 +6,7 @@
  */
 import net from 'node:net'
 import { clientFrame } from '../lib/deflate-wire.js'
+import { measureWindow, now, percentiles } from '../lib/window.js'
 
 interface Job {
   kind: 'echo' | 'broadcast' | 'connrate' | 'idle'
@@ -129,8 +130,6 @@ async function connectAll(n: number, onData: (i: number) => (b: Buffer) => void,
   return sockets
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const now = () => Number(process.hrtime.bigint()) / 1e3
 
 async function echo(): Promise<object> {
   const payload = job.binary ? Buffer.alloc(job.size, 0x5a) : text(job.size, job.ascii)
@@ -167,26 +166,14 @@ async function echo(): Promise<object> {
     sendIdx[i] = W
     sockets[i]!.write(burst)
   }
-  await sleep(job.warmupMs)
-  process.send!({ mark: 'start' })
-  measuring = true
-  const t0 = now()
-  const cpu0 = process.cpuUsage()
-  await sleep(job.durationMs)
-  measuring = false
-  process.send!({ mark: 'end' })
-  const secs = (now() - t0) / 1e6
-  const cpu = process.cpuUsage(cpu0)
+  const { secs, clientCpu } = await measureWindow(job.warmupMs, job.durationMs, (on) => (measuring = on))
   for (const s of sockets) s.destroy()
-  const l = lat.subarray(0, nLat).sort()
-  const pct = (p: number) => (nLat === 0 ? NaN : l[Math.min(nLat - 1, Math.floor(p * nLat))]!)
   return {
     roundTrips: done,
     perSec: done / secs,
     mbPerSec: (done * job.size) / secs / 1e6,
-    p50us: pct(0.5),
-    p99us: pct(0.99),
-    clientCpu: (cpu.user + cpu.system) / 1e6 / secs,
+    ...percentiles(lat, nLat),
+    clientCpu,
   }
 }
 
@@ -216,14 +203,7 @@ async function broadcast(): Promise<object> {
   })
   trigger = sockets[0]!
   pump()
-  await sleep(job.warmupMs)
-  process.send!({ mark: 'start' })
-  measuring = true
-  const t0 = now()
-  await sleep(job.durationMs)
-  measuring = false
-  process.send!({ mark: 'end' })
-  const secs = (now() - t0) / 1e6
+  const { secs } = await measureWindow(job.warmupMs, job.durationMs, (on) => (measuring = on))
   for (const s of sockets) s.destroy()
   return { delivered: measured, perSec: measured / secs }
 }
@@ -240,12 +220,7 @@ async function connrate(): Promise<object> {
     }
   }
   const lanes = Array.from({ length: job.window }, lane)
-  await sleep(job.warmupMs)
-  measuring = true
-  const t0 = now()
-  await sleep(job.durationMs)
-  measuring = false
-  const secs = (now() - t0) / 1e6
+  const { secs } = await measureWindow(job.warmupMs, job.durationMs, (on) => (measuring = on), false)
   stop = true
   await Promise.all(lanes)
   return { handshakes: count, perSec: count / secs }
