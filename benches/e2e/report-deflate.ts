@@ -1,5 +1,5 @@
 /** Medians, ratios to ws and the Markdown table of the permessage-deflate workloads (issue 9; `run.ts --deflate`). */
-import { IMPL_LABEL, type Impl } from './report.js'
+import { IMPL_LABEL, median, type Impl } from './report.js'
 
 export type DeflateWorkloadId = 'deflate-text-1KiB-100' | 'deflate-text-64KiB-1' | 'deflate-binary-64KiB-1'
 
@@ -53,12 +53,6 @@ export interface DeflateSummaryRow {
   range: Partial<Record<Impl, [number, number] | null>>
   /** Advantage over ws 8 + bufferutil (> 1 = better, whatever the metric's direction). */
   vsWs: Partial<Record<Impl, number | null>>
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 export function summarizeDeflate(cells: DeflateCell[], impls: Impl[]): DeflateSummaryRow[] {

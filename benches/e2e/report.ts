@@ -77,7 +77,7 @@ export interface SummaryRow {
   vsWebsocket: Partial<Record<Impl, number | null>>
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
