@@ -1,5 +1,5 @@
 /** Medians, ratios to ws and the Markdown table of the permessage-deflate workloads (issue 9; `run.ts --deflate`). */
-import { IMPL_LABEL, median, type Impl } from './report.js'
+import { IMPL_LABEL, median, mediansAndRanges, type Impl } from './report.js'
 
 export type DeflateWorkloadId = 'deflate-text-1KiB-100' | 'deflate-text-64KiB-1' | 'deflate-binary-64KiB-1'
 
@@ -58,15 +58,7 @@ export interface DeflateSummaryRow {
 export function summarizeDeflate(cells: DeflateCell[], impls: Impl[]): DeflateSummaryRow[] {
   const present = new Set(cells.map((c) => c.workload))
   return ROWS.filter((r) => present.has(r.workload)).map((row) => {
-    const med: Partial<Record<Impl, number | null>> = {}
-    const range: Partial<Record<Impl, [number, number] | null>> = {}
-    for (const impl of impls) {
-      const xs = cells
-        .filter((c) => c.impl === impl && c.workload === row.workload && Number.isFinite(c.metrics[row.metric]))
-        .map((c) => c.metrics[row.metric]! * row.scale)
-      med[impl] = xs.length > 0 ? median(xs) : null
-      range[impl] = xs.length > 0 ? [Math.min(...xs), Math.max(...xs)] : null
-    }
+    const { med, range } = mediansAndRanges(cells, impls, row)
     const vsWs: Partial<Record<Impl, number | null>> = {}
     for (const impl of impls) {
       const ours = med[impl]

@@ -83,17 +83,27 @@ export function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
+/** Per implementation: the median and min–max over rounds of one row's metric (scaled), null when not measured. */
+export function mediansAndRanges(
+  cells: Array<{ impl: Impl; workload: string; metrics: Record<string, number> }>,
+  impls: Impl[],
+  row: { workload: string; metric: string; scale: number },
+): { med: Partial<Record<Impl, number | null>>; range: Partial<Record<Impl, [number, number] | null>> } {
+  const med: Partial<Record<Impl, number | null>> = {}
+  const range: Partial<Record<Impl, [number, number] | null>> = {}
+  for (const impl of impls) {
+    const xs = cells
+      .filter((c) => c.impl === impl && c.workload === row.workload && Number.isFinite(c.metrics[row.metric]))
+      .map((c) => c.metrics[row.metric]! * row.scale)
+    med[impl] = xs.length > 0 ? median(xs) : null
+    range[impl] = xs.length > 0 ? [Math.min(...xs), Math.max(...xs)] : null
+  }
+  return { med, range }
+}
+
 export function summarize(cells: Cell[], impls: Impl[]): SummaryRow[] {
   return ROWS.map((row) => {
-    const med: Partial<Record<Impl, number | null>> = {}
-    const range: Partial<Record<Impl, [number, number] | null>> = {}
-    for (const impl of impls) {
-      const xs = cells
-        .filter((c) => c.impl === impl && c.workload === row.workload && Number.isFinite(c.metrics[row.metric]))
-        .map((c) => c.metrics[row.metric]! * row.scale)
-      med[impl] = xs.length > 0 ? median(xs) : null
-      range[impl] = xs.length > 0 ? [Math.min(...xs), Math.max(...xs)] : null
-    }
+    const { med, range } = mediansAndRanges(cells, impls, row)
     const adv = (ours: number | null | undefined, ref: number | null | undefined) =>
       ours == null || ref == null || ours === 0 || ref === 0 ? null : row.higherIsBetter ? ours / ref : ref / ours
     const vsWs: Partial<Record<Impl, number | null>> = {}
