@@ -9,7 +9,7 @@
  * `node … loadgen-deflate.ts '<json job>'`; the result goes back over IPC.
  */
 import net from 'node:net'
-import { OFFER, MessageInflater, MessageParser, agreedFromResponse, clientFrame, deflateSequence, type Agreed, type WireMessage } from '../lib/deflate-wire.js'
+import { OFFER, MessageInflater, MessageParser, agreedFromResponse, clientFrame, deflateSequence, upgradeRequest, type Agreed, type WireMessage } from '../lib/deflate-wire.js'
 import { jsonMessages } from '../lib/textgen.js'
 import { measureWindow, now, percentiles } from '../lib/window.js'
 
@@ -30,10 +30,7 @@ interface Job {
 const job = JSON.parse(process.argv[2]!) as Job
 
 const KEY = Buffer.from([0x12, 0x34, 0x56, 0x78])
-const UPGRADE = Buffer.from(
-  `GET / HTTP/1.1\r\nHost: 127.0.0.1:${job.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: ${OFFER}\r\n\r\n`,
-)
+const UPGRADE = upgradeRequest(job.port, `Sec-WebSocket-Extensions: ${OFFER}\r\n`)
 
 interface Conn {
   socket: net.Socket

@@ -5,7 +5,7 @@
  * `node … loadgen.ts '<json job>'`; the result goes back over IPC. Jobs: echo, broadcast, connrate, idle.
  */
 import net from 'node:net'
-import { clientFrame } from '../lib/deflate-wire.js'
+import { clientFrame, upgradeRequest } from '../lib/deflate-wire.js'
 import { measureWindow, now, percentiles } from '../lib/window.js'
 
 interface Job {
@@ -24,10 +24,7 @@ interface Job {
 const job = JSON.parse(process.argv[2]!) as Job
 
 const KEY = Buffer.from([0x12, 0x34, 0x56, 0x78])
-const UPGRADE = Buffer.from(
-  `GET / HTTP/1.1\r\nHost: 127.0.0.1:${job.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-)
+const UPGRADE = upgradeRequest(job.port)
 
 /** Valid UTF-8 of exactly `n` bytes, ~1/3 ASCII, the rest 2-, 3- and 4-byte sequences (like the micro suite). */
 function text(n: number, ascii = false): Buffer {

@@ -80,6 +80,14 @@ export async function deflateSequence(messages: Buffer[], level = zlib.constants
   return out
 }
 
+/** The load generators' upgrade request (a fixed key: the servers under test only echo), plus `extra` header lines. */
+export function upgradeRequest(port: number, extra = ''): Buffer {
+  return Buffer.from(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
+  )
+}
+
 /** One client-to-server frame: FIN, RSV1 when `compressed`, masked with `key` (RFC 6455 §5.2, RFC 7692 §6). */
 export function clientFrame(payload: Buffer, opts: { opcode: number; compressed: boolean; key: Buffer }): Buffer {
   const n = payload.length
