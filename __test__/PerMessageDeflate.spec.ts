@@ -1,6 +1,7 @@
 // permessage-deflate (RFC 7692) negotiation rules and the compression engine, without sockets.
 import zlib from 'node:zlib'
 import test from 'ava'
+import { run } from './helpers/pmd-run.js'
 import {
   acceptOffer,
   agreedParams,
@@ -179,16 +180,6 @@ const params = {
   peerNoContextTakeover: false,
   peerMaxWindowBits: 15,
 }
-const run = (pmd: PerMessageDeflate, op: 'compress' | 'decompress', data: Buffer, max = 0) =>
-  new Promise<{ err: { closeCode: number } | null; out?: Buffer }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${op} did not finish within 10 s`)), 10000)
-    const cb = (err: { closeCode: number } | null, out?: Buffer): void => {
-      clearTimeout(timer)
-      resolve({ err, out })
-    }
-    if (op === 'compress') pmd.compress(data, cb)
-    else pmd.decompress(data, max, cb)
-  })
 
 test('engine: round trip with context takeover, window 8 deflates as zlib requires (9)', async (t) => {
   for (const bits of [8, 9, 12, 15]) {

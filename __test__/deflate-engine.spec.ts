@@ -1,6 +1,7 @@
 // The permessage-deflate engine's per-message path: what it keeps between messages and what it hands out.
 import zlib from 'node:zlib'
 import test from 'ava'
+import { run } from './helpers/pmd-run.js'
 import { resolveDeflateOptions, type ResolvedDeflateOptions } from '../ts/deflate/negotiate.js'
 import { utf8Bytes } from '../ts/deflate/session.js'
 import { PerMessageDeflate } from '../ts/PerMessageDeflate.js'
@@ -8,17 +9,6 @@ import { PerMessageDeflate } from '../ts/PerMessageDeflate.js'
 const defaults = resolveDeflateOptions(true) as ResolvedDeflateOptions
 const params = { ownNoContextTakeover: false, ownMaxWindowBits: 15, peerNoContextTakeover: false, peerMaxWindowBits: 15 }
 
-type Result = { err: { closeCode: number } | null; out?: Buffer }
-const run = (pmd: PerMessageDeflate, op: 'compress' | 'decompress', data: Buffer, max = 0) =>
-  new Promise<Result>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${op} did not finish within 10 s`)), 10000)
-    const cb = (err: { closeCode: number } | null, out?: Buffer): void => {
-      clearTimeout(timer)
-      resolve({ err, out })
-    }
-    if (op === 'compress') pmd.compress(data, cb)
-    else pmd.decompress(data, max, cb)
-  })
 
 /** The engine's zlib streams (private): only listener additions are watched. */
 const streams = (pmd: PerMessageDeflate) => pmd as unknown as { deflater: zlib.DeflateRaw; inflater: zlib.InflateRaw }
