@@ -30,6 +30,7 @@ import { MessageAssembler } from './connection/assembler.js'
 import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
 import { listenToSocket, ownSocket } from './connection/socket.js'
+import { decodeText, emitText } from './connection/text.js'
 import type { Extension, SendCallback } from './connection/types.js'
 import { DeflateSession, utf8Bytes } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
@@ -192,13 +193,13 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     if (opcode === 0x01) {
       let text: string
       try {
-        text = data.toString('utf8')
+        text = decodeText(data)
       } catch {
         // Above V8's maximum string length (only reachable with a raised maxReceivedMessageSize).
         this.drop(1009, 'Maximum message size exceeded.')
         return
       }
-      this.emit('message', { type: 'utf8', utf8Data: text })
+      emitText(this, { type: 'utf8', utf8Data: text }, text, data)
     } else {
       this.emit('message', { type: 'binary', binaryData: data })
     }
