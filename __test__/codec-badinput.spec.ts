@@ -44,6 +44,10 @@ const CASES: Case[] = [
   ['isValidUtf8', 'undefined', () => [undefined], TypeError],
   ['isValidUtf8', 'ArrayBuffer', () => [new ArrayBuffer(4)], TypeError],
   ['isValidUtf8', 'Uint16Array', () => [new Uint16Array(4)], TypeError],
+  ['decodeUtf8', 'string', () => ['abc'], TypeError],
+  ['decodeUtf8', 'undefined', () => [undefined], TypeError],
+  ['decodeUtf8', 'ArrayBuffer', () => [new ArrayBuffer(4)], TypeError],
+  ['decodeUtf8', 'Uint16Array', () => [new Uint16Array(4)], TypeError],
   ['utf8Stream', 'state as a string', () => ['0', b(1), false], TypeError],
   ['utf8Stream', 'state -1', () => [-1, b(1), false], RangeError],
   ['utf8Stream', 'fractional state', () => [1.5, b(1), false], RangeError],
@@ -162,7 +166,7 @@ const JUNK: Array<() => unknown> = [
 test('random hostile arguments: only TypeError/RangeError, identical outcome on every backend', (t) => {
   const rng = new Prng(0xbad)
   const fns: Array<[Fn, number]> = [
-    ['mask', 5], ['unmask', 2], ['isValidUtf8', 1], ['utf8Stream', 3], ['parseFrames', 6], ['encodeHeader', 5],
+    ['mask', 5], ['unmask', 2], ['isValidUtf8', 1], ['utf8Stream', 3], ['decodeUtf8', 1], ['parseFrames', 6], ['encodeHeader', 5],
     ['encodedLength', 3], ['encodeMessage', 7], ['isValidCloseCode', 1], ['encodeClosePayload', 2], ['decodeClosePayload', 1],
   ]
   for (let iter = 0; iter < 3000; iter++) {

@@ -226,3 +226,36 @@ test('close codes and payloads: same verdicts on every backend', (t) => {
     if (r.length === 2) t.is(r[1], r[0])
   }
 })
+
+test('decodeUtf8: Buffer#toString on every backend — ASCII, Latin-1-only, mixed scripts, invalid, every size up to 300 B and large', (t) => {
+  const rng = new Prng(0xdec0de)
+  const alphabets = ['abc {"x":1}', 'héllo wörld ÿ ß', 'echo héllo Ωμέγα привет 漢字テキスト 😀🚀 ', '\u0080\u00ff\u0100\uffff\u{10000}\u{10ffff}']
+  const samples: Buffer[] = []
+  for (const alphabet of alphabets) {
+    const chars = [...alphabet]
+    for (let len = 0; len <= 300; len += 7) {
+      let s = ''
+      while (Buffer.byteLength(s) < len) s += chars[rng.int(chars.length)]
+      samples.push(Buffer.from(s))
+    }
+    samples.push(Buffer.from(chars.join('').repeat(70_000 / alphabet.length)))
+  }
+  // Invalid UTF-8 (Node substitutes U+FFFD; the addon hands those back to Node's decoder): lone bytes, truncations,
+  // surrogates, overlongs, inside ASCII and non-ASCII text, and random bytes.
+  for (const bad of ['ff', 'c3', 'eda080', 'e08080', 'f4908080', 'c0af', 'f0', '80']) {
+    samples.push(Buffer.concat([Buffer.from('ok é '), Buffer.from(bad, 'hex'), Buffer.from(' 漢')]))
+    samples.push(Buffer.concat([Buffer.from('a'.repeat(100)), Buffer.from(bad, 'hex')]))
+  }
+  for (let i = 0; i < 200; i++) samples.push(Buffer.from(rng.bytes(rng.int(200))))
+  // A view into a larger buffer, not at its start.
+  samples.push(Buffer.from('xxΩμέγαyy').subarray(2, 10))
+  samples.push(new Uint8Array(Buffer.from('plain Uint8Array — ☃')) as Buffer)
+  for (const sample of samples) {
+    const want = Buffer.from(sample.buffer, sample.byteOffset, sample.length).toString('utf8')
+    for (const [name, c] of codecs) {
+      const got = c.decodeUtf8(sample)
+      if (got !== want) t.fail(`${name} ${sample.length} B ${toHex(sample.subarray(0, 40))}: ${JSON.stringify(got.slice(0, 40))}`)
+    }
+  }
+  t.pass()
+})

@@ -14,6 +14,7 @@
 import { isUtf8 } from 'node:buffer'
 import { D_BITS, D_MASK_KEY, D_PAYLOAD_LENGTH, D_PAYLOAD_OFFSET, FRAME_STRIDE, S_FRAGMENTS, S_MESSAGE_OPCODE } from './types.js'
 import type { Codec, ErrorCode } from './types.js'
+import { decodeUtf8 as twinDecodeUtf8 } from './twin/utf8.js'
 
 /** The functions the addon exports (napi-rs camelCase names). */
 export interface NativeAddon {
@@ -31,6 +32,8 @@ export interface NativeAddon {
   isValidUtf8(buffer: Uint8Array): boolean
   /** New carry state, or -1 when invalid (see `Codec.utf8Stream`). */
   utf8Stream(state: number, buffer: Uint8Array, isFinal: boolean): number
+  /** The string of valid UTF-8 `buffer`, or undefined when it is not valid UTF-8 (see `Codec.decodeUtf8`). */
+  decodeUtf8(buffer: Uint8Array): string | undefined
   /**
    * `Codec.parseFrames` with the numbers in one array:
    * `params` = [start, end, flags, maxFrameSize, maxMessageSize, maxFragments] (see `PARSE_PARAMS`).
@@ -86,6 +89,7 @@ export function createNativeCodec(addon: NativeAddon): Codec {
     unmask,
     isValidUtf8,
     utf8Stream,
+    decodeUtf8,
     parseFrames,
     encodeHeader,
     encodedLength,
@@ -135,6 +139,8 @@ export function createNativeCodec(addon: NativeAddon): Codec {
     unmask: (buffer, key) => unmask(buffer, keyOf(key)),
     isValidUtf8: (buffer) => isValidUtf8(buffer),
     utf8Stream: (state, buffer, final) => utf8Stream(state, buffer, final),
+    // Invalid input (never a validated message) is decoded with replacement characters by Node, as the twin does.
+    decodeUtf8: (buffer) => decodeUtf8(buffer) ?? twinDecodeUtf8(buffer),
     parseFrames(buf, start, end, opts, state, out) {
       const defer = end - start >= DEFER_UTF8_MIN
       const flags = opts.flags - (opts.flags & PARSE_DEFER_UTF8)

@@ -168,6 +168,12 @@ export interface Codec {
    * incomplete code point at the end is invalid too (-1), and a valid result is always 0.
    */
   utf8Stream(state: number, buffer: Uint8Array, final: boolean): number
+  /**
+   * The string of `buffer` decoded as UTF-8, exactly `Buffer#toString('utf8')` (invalid sequences become U+FFFD).
+   * Text messages are decoded with it once validated (`utf8Data`); the native backend decodes non-ASCII text
+   * ~3× faster than V8's decoder in Node 20. Throws a RangeError above V8's maximum string length.
+   */
+  decodeUtf8(buffer: Uint8Array): string
 
   // ---- frame headers (§5.2) ----
   /**

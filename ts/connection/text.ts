@@ -5,6 +5,7 @@
  * unmasked) bytes are remembered here, and a send of that very string reuses the bytes instead of encoding.
  */
 import type { EventEmitter } from 'node:events'
+import { codec } from '../codec/index.js'
 
 /** Below this many bytes encoding is cheaper than the bookkeeping. */
 const RECENT_MIN = 1024
@@ -14,7 +15,7 @@ let recentBytes: Buffer | null = null
 
 /** The string of a complete, validated text message. Throws above V8's maximum string length. */
 export function decodeText(data: Buffer): string {
-  return data.toString('utf8')
+  return codec.decodeUtf8(data)
 }
 
 /** Emits `message` for a text message whose string is `text` and whose UTF-8 bytes are `data`. */

@@ -12,6 +12,7 @@ pub mod fragment;
 pub mod header;
 pub mod mask;
 pub mod parse;
+pub mod text;
 pub mod utf8;
 
 #[cfg(test)]

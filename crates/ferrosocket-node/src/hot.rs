@@ -12,9 +12,10 @@ use core::slice;
 use ferrosocket_core::{
     close, fragment, header,
     parse::{self, ParseLimits, FRAME_STRIDE, STATE_SLOTS},
-    utf8,
+    text, utf8,
 };
-use napi::sys::{napi_callback_info, napi_env, napi_value};
+use std::cell::RefCell;
+use napi::sys::{self, napi_callback_info, napi_env, napi_value};
 
 /// Length of the `params` array of `parseFrames`.
 const PARAM_SLOTS: usize = 6;
@@ -246,7 +247,56 @@ unsafe fn close_payload_status(env: napi_env, info: napi_callback_info) -> JsRes
     js_f64(env, status)
 }
 
+thread_local! {
+    /// Decode scratch, one pair per JS thread (main and each worker): grown to the largest message
+    /// seen up to `SCRATCH_KEEP` and kept, so steady traffic neither allocates nor zeroes.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u16>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Scratch bytes kept between calls (per vector); a larger message gets it freed after its call.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+/// decodeUtf8(buffer) → the string of valid UTF-8 `buffer` (one-byte when every character is ≤ U+00FF,
+/// as V8 makes it), or undefined when `buffer` is not valid UTF-8. A RangeError when the string
+/// would exceed V8's maximum length.
+unsafe fn decode_utf8(env: napi_env, info: napi_callback_info) -> JsResult {
+    let [a_buf] = unsafe { args::<1>(env, info) }?;
+    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
+    // SAFETY: live typed array, read only; not touched by the string creation below.
+    let src = unsafe { slice::from_raw_parts(p, len) };
+    SCRATCH.with(|cell| {
+        let mut scratch = cell.borrow_mut();
+        let (latin1, utf16) = &mut *scratch;
+        let mut v = core::ptr::null_mut();
+        // SAFETY (all three): valid env, pointers to `n` initialised units (slice lengths fit isize), out-param.
+        let status = match text::decode(src, latin1, utf16) {
+            None => return js_undefined(),
+            Some(text::Decoded::Ascii) => unsafe {
+                sys::napi_create_string_latin1(env, src.as_ptr().cast(), len as isize, &mut v)
+            },
+            Some(text::Decoded::Latin1(n)) => unsafe {
+                sys::napi_create_string_latin1(env, latin1.as_ptr().cast(), n as isize, &mut v)
+            },
+            Some(text::Decoded::Utf16(n)) => unsafe {
+                sys::napi_create_string_utf16(env, utf16.as_ptr(), n as isize, &mut v)
+            },
+        };
+        if latin1.len() > SCRATCH_KEEP {
+            *latin1 = Vec::new();
+        }
+        if utf16.len() > SCRATCH_KEEP {
+            *utf16 = Vec::new();
+        }
+        if status == sys::Status::napi_ok {
+            Ok(v)
+        } else {
+            Err(throw_range(env, c"Cannot create a string longer than V8's maximum length"))
+        }
+    })
+}
+
 callback!(mask_cb => mask);
+callback!(decode_utf8_cb => decode_utf8);
 callback!(mask_frame_cb => mask_frame);
 callback!(unmask_cb => unmask);
 callback!(is_valid_utf8_cb => is_valid_utf8);
@@ -267,6 +317,7 @@ pub unsafe fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
         export(env, exports, c"unmask", Some(unmask_cb))?;
         export(env, exports, c"isValidUtf8", Some(is_valid_utf8_cb))?;
         export(env, exports, c"utf8Stream", Some(utf8_stream_cb))?;
+        export(env, exports, c"decodeUtf8", Some(decode_utf8_cb))?;
         export(env, exports, c"parseFrames", Some(parse_frames_cb))?;
         export(env, exports, c"encodeHeader", Some(encode_header_cb))?;
         export(env, exports, c"encodeMessage", Some(encode_message_cb))?;

@@ -21,7 +21,7 @@ import { encodedLength, encodeMessage } from './fragment.js'
 import { encodeHeader } from './header.js'
 import { mask, unmask } from './mask.js'
 import { parseFrames } from './parse.js'
-import { isValidUtf8, utf8Stream } from './utf8.js'
+import { decodeUtf8, isValidUtf8, utf8Stream } from './utf8.js'
 
 /** The twin without argument checks. Internal: callers must have run the `validate.ts` checks. */
 export const twinCodec: Codec = {
@@ -30,6 +30,7 @@ export const twinCodec: Codec = {
   unmask,
   isValidUtf8,
   utf8Stream,
+  decodeUtf8,
   parseFrames,
   encodeHeader,
   encodedLength,
@@ -57,6 +58,10 @@ export const tsCodec: Codec = {
   utf8Stream(state, buffer, final) {
     checkUtf8Stream(state, buffer, final)
     return utf8Stream(state, buffer, final)
+  },
+  decodeUtf8(buffer) {
+    checkBytes(buffer, 'buffer')
+    return decodeUtf8(buffer)
   },
   parseFrames(buf, start, end, opts, state, out) {
     checkParse(buf, start, end, opts, state, out)

@@ -148,3 +148,8 @@ export function isValidStreamState(state: number): boolean {
   for (let k = n; k < 3; k++) if (carry[k] !== 0) return false
   return scanUtf8(carry, 0, n) === 0 && sequenceLength(carry[0]!) > n
 }
+
+/** `Codec.decodeUtf8`: Node's own decoder (the reference the native backend must match). */
+export function decodeUtf8(buffer: Uint8Array): string {
+  return (Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.length)).toString('utf8')
+}
