@@ -69,7 +69,17 @@ mod tests {
 
     #[test]
     fn decodes_every_form() {
-        for s in ["", "hello", "héllo wörld ÿ", "Ωμέγα", "漢字", "😀🚀 a", "\u{80}", "\u{ff}\u{100}", "\u{10ffff}"] {
+        for s in [
+            "",
+            "hello",
+            "héllo wörld ÿ",
+            "Ωμέγα",
+            "漢字",
+            "😀🚀 a",
+            "\u{80}",
+            "\u{ff}\u{100}",
+            "\u{10ffff}",
+        ] {
             check(s);
         }
     }
@@ -89,7 +99,8 @@ mod tests {
         let pool = ['a', 'é', 'Ω', '漢', '😀', 'ÿ'];
         for _ in 0..300 {
             let len = (rng.next() % 200) as usize;
-            let s: String = (0..len).map(|_| pool[(rng.next() % pool.len() as u64) as usize]).collect();
+            let s: String =
+                (0..len).map(|_| pool[(rng.next() % pool.len() as u64) as usize]).collect();
             let want: Vec<u16> = s.encode_utf16().collect();
             let got: Vec<u16> = match decode(s.as_bytes(), &mut l, &mut u).expect("valid") {
                 Decoded::Ascii => s.bytes().map(u16::from).collect(),

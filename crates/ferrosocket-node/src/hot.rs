@@ -14,8 +14,8 @@ use ferrosocket_core::{
     parse::{self, ParseLimits, FRAME_STRIDE, STATE_SLOTS},
     text, utf8,
 };
-use std::cell::RefCell;
 use napi::sys::{self, napi_callback_info, napi_env, napi_value};
+use std::cell::RefCell;
 
 /// Length of the `params` array of `parseFrames`.
 const PARAM_SLOTS: usize = 6;
