@@ -63,6 +63,27 @@ let sharedOwner: Receiver | null = null
 /** The mask key rotated to a pending payload's offset; used synchronously only. */
 const ROT = Buffer.alloc(4)
 
+/**
+ * The parse options, one object per distinct set of values (the codec only reads them): every connection of a
+ * server shares one instead of carrying 56 bytes of its own. At most 64 are kept; more distinct sets are rare.
+ */
+const parseOptionsCache = new Map<string, ParseOptions>()
+function sharedParseOptions(
+  flags: number,
+  maxFrameSize: number,
+  maxMessageSize: number,
+  maxFragments: number,
+): ParseOptions {
+  const key = `${flags} ${maxFrameSize} ${maxMessageSize} ${maxFragments}`
+  let opts = parseOptionsCache.get(key)
+  if (opts === undefined) {
+    if (parseOptionsCache.size >= 64) parseOptionsCache.clear()
+    opts = Object.freeze({ flags, maxFrameSize, maxMessageSize, maxFragments })
+    parseOptionsCache.set(key, opts)
+  }
+  return opts
+}
+
 export class Receiver {
   /** Stop after the current frame (pause()); `resume()` continues in order. */
   declare paused: boolean
@@ -152,7 +173,7 @@ export class Receiver {
     this.pText = false
     // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
     const flags = (expectMasked ? PARSE_EXPECT_MASKED : 0) | (allowRsv1 ? PARSE_ALLOW_RSV1 : 0)
-    this.opts = { flags, maxFrameSize, maxMessageSize, maxFragments }
+    this.opts = sharedParseOptions(flags, maxFrameSize, maxMessageSize, maxFragments)
   }
 
   /** Feeds one socket chunk. */

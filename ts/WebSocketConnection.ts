@@ -49,9 +49,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   config: ConnectionConfig
   socket: Socket
   protocol: string | undefined
-  extensions: Extension[]
   remoteAddress: string | undefined
-  remoteAddresses: string[] | undefined
   webSocketVersion: number | undefined
   /** -1 while open. */
   closeReasonCode = -1
@@ -80,6 +78,10 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   private _assembler: MessageAssembler | null = null
   /** @internal permessage-deflate (null unless negotiated). */
   readonly _deflate: DeflateSession | null
+  // Created when first read (idle memory, issue 7): the usual values are an empty list and [the peer's address].
+  private _extensions: Extension[] | null
+  /** @internal Set by WebSocketRequest: its remoteAddresses, or null for [the socket's address]. */
+  _remoteAddresses: string[] | null | undefined = undefined
 
   constructor(
     socket: Socket,
@@ -92,14 +94,14 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.config = config
     this.socket = socket
     this.protocol = protocol ?? undefined
-    this.extensions = extensions ?? []
+    this._extensions = extensions !== null && extensions !== undefined && extensions.length > 0 ? extensions : null
     this.remoteAddress = socket.remoteAddress
     this.maskOutgoingPackets = maskOutgoingPackets
     const opts = (this._opts = sharedOptions(config))
     this.closeTimeout = opts.closeTimeout
     this.assembleFragments = opts.assembleFragments
     this.maxReceivedMessageSize = opts.maxMessageSize
-    this._deflate = DeflateSession.negotiated(this, this.extensions, config, !maskOutgoingPackets)
+    this._deflate = DeflateSession.negotiated(this, extensions ?? [], config, !maskOutgoingPackets)
     // Without assembly nothing is buffered beyond one frame, so message/fragment limits do not apply.
     this._receiver = new Receiver(
       this,
@@ -114,6 +116,29 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     socket.setTimeout(0)
     if (opts.keepalive && !opts.useNativeKeepalive) this.setKeepaliveTimer()
     else if (opts.keepalive && opts.useNativeKeepalive) socket.setKeepAlive(true, opts.keepaliveInterval)
+  }
+
+  /** The negotiated extensions: `[]`, or permessage-deflate with its parameters. */
+  get extensions(): Extension[] {
+    return (this._extensions ??= [])
+  }
+
+  set extensions(value: Extension[]) {
+    this._extensions = value
+  }
+
+  /**
+   * Server side: the X-Forwarded-For entries followed by the socket's address, or just the socket's address (see
+   * `WebSocketRequest.remoteAddresses`). Undefined on the client side.
+   */
+  get remoteAddresses(): string[] | undefined {
+    const addresses = this._remoteAddresses
+    if (addresses !== null) return addresses
+    return (this._remoteAddresses = [this.socket.remoteAddress ?? ''])
+  }
+
+  set remoteAddresses(value: string[] | undefined) {
+    this._remoteAddresses = value
   }
 
   /**
@@ -140,8 +165,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   /** Feeds bytes read from the socket (also the handshake's `head`). */
   handleSocketData(data: Buffer): void {
-    if (this._graceTimer !== null) this.setKeepaliveTimer()
-    else if (this._keepaliveTimer !== null) this._keepaliveTimer.refresh()
+    if (this._dlList !== null) this._activity()
     // A pipelining peer gets all replies to one chunk in one writev: the socket is corked at the first write
     // made while more frames of the chunk are still to come (_writable), and uncorked here, in order.
     this._receiving = true

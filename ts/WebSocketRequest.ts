@@ -275,7 +275,10 @@ export class WebSocketRequest extends EventEmitter {
     }
     connection.webSocketVersion = this.webSocketVersion
     connection.remoteAddress = this.remoteAddress
-    connection.remoteAddresses = this.remoteAddresses
+    // The usual [socket address] is left for the connection to create if it is ever read (idle memory).
+    const addresses = this.remoteAddresses
+    const trivial = addresses.length === 1 && addresses[0] === (socket.remoteAddress ?? '')
+    connection._remoteAddresses = trivial ? null : addresses
     // Should the connection ever clear the socket's 'error' listeners, keep ours until the 101 is written.
     if (!socket.listeners('error').includes(this._socketErrorHandler)) socket.on('error', this._socketErrorHandler)
 

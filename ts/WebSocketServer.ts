@@ -100,6 +100,20 @@ const PENDING_TIMEOUT_REASON = 'The WebSocket request was neither accepted nor r
 /** Requests, refused upgrades, connections (`DEBUG=ferrosocket:server`). */
 const log = logger('server')
 
+/**
+ * One `'close'` listener for all connections of a server (`this` is the connection), removing itself as `once`
+ * would: a closure and a once-wrapper per connection were ~250 bytes of every idle connection (issue 7).
+ */
+function connectionCloseListener(
+  server: WebSocketServer,
+): (this: WebSocketConnection, code: number, description: string) => void {
+  const listener = function (this: WebSocketConnection, code: number, description: string): void {
+    this.removeListener('close', listener)
+    server.handleConnectionClose(this, code, description)
+  }
+  return listener
+}
+
 export interface WebSocketServer {
   on(event: 'request', listener: (request: WebSocketRequest) => void): this
   on(event: 'connect', listener: (connection: WebSocketConnection) => void): this
@@ -143,6 +157,7 @@ export class WebSocketServer extends EventEmitter {
       this.handleUpgrade(request, socket as Socket, head),
     requestAccepted: (connection: WebSocketConnection): void => this.handleRequestAccepted(connection),
     requestResolved: (request: WebSocketRequest): void => this.handleRequestResolved(request),
+    connectionClose: connectionCloseListener(this),
   }
 
   constructor(serverConfig?: IServerConfig) {
@@ -303,9 +318,7 @@ export class WebSocketServer extends EventEmitter {
   }
 
   handleRequestAccepted(connection: WebSocketConnection): void {
-    connection.once('close', (closeReason: number, description: string) =>
-      this.handleConnectionClose(connection, closeReason, description),
-    )
+    connection.on('close', this._handlers.connectionClose)
     this.connections.push(connection)
     if (log.enabled) log('connect %s (%d open)', connection.remoteAddress, this.connections.length)
     this.emit('connect', connection)

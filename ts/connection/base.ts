@@ -15,6 +15,8 @@ import type { ConnectionState } from '../constants.js'
 import type { ResolvedConnectionOptions } from '../config.js'
 import { logger } from '../debug.js'
 import type { WebSocketFrame } from '../WebSocketFrame.js'
+import { DeadlineList } from './deadlines.js'
+import type { DeadlineEntry } from './deadlines.js'
 import type { IMessage } from './types.js'
 
 export interface ConnectionBase {
@@ -42,13 +44,26 @@ const log = logger('connection')
 /** Writes gathered into one writev at most (see _batch). */
 const MAX_BATCH = 64
 
-// Timer callbacks shared by all connections (the connection rides as the timer's argument): no closure per
-// connection.
-const onKeepaliveTimer = (c: ConnectionBase): void => c.handleKeepaliveTimer()
-const onGracePeriodTimer = (c: ConnectionBase): void => c.handleGracePeriodTimer()
+// The keepalive and grace-period deadlines of all connections, one list per duration (see deadlines.ts), and the
+// close timer's callback (the connection rides as the timer's argument): nothing per connection but 4 fields.
+const keepaliveLists = new Map<number, DeadlineList>()
+const graceLists = new Map<number, DeadlineList>()
+const onKeepaliveDue = (c: DeadlineEntry): void => (c as ConnectionBase).handleKeepaliveTimer()
+const onGraceDue = (c: DeadlineEntry): void => (c as ConnectionBase).handleGracePeriodTimer()
 const onCloseTimer = (c: ConnectionBase): void => c.handleCloseTimer()
 
-export abstract class ConnectionBase extends EventEmitter {
+/**
+ * The listener store of a connection (`_events`): an object with fast properties instead of EventEmitter's
+ * null-prototype object, which V8 keeps as a hash table (~140 bytes more per connection, issue 7). Its prototype
+ * is an empty null-prototype object, so no inherited key (`toString`, `__proto__`…) can look like a listener.
+ */
+const EventSlots = function EventSlots(): void {} as unknown as { new (): object; prototype: object }
+EventSlots.prototype = Object.create(null) as object
+
+/** @internal The keepalive / grace-period lists in use, by duration (for tests). */
+export const deadlineLists = { keepalive: keepaliveLists, grace: graceLists }
+
+export abstract class ConnectionBase extends EventEmitter implements DeadlineEntry {
   static readonly CLOSE_REASON_NORMAL = 1000
   static readonly CLOSE_REASON_GOING_AWAY = 1001
   static readonly CLOSE_REASON_PROTOCOL_ERROR = 1002
@@ -78,9 +93,20 @@ export abstract class ConnectionBase extends EventEmitter {
   /** Bytes already queued in the socket when it was corked. */
   protected _corkBase = 0
   private _corkedWrites = 0
-  protected _keepaliveTimer: NodeJS.Timeout | null = null
-  protected _graceTimer: NodeJS.Timeout | null = null
+  /** @internal Keepalive or grace-period deadline (see deadlines.ts). */
+  _dlPrev: DeadlineEntry | null = null
+  /** @internal */
+  _dlNext: DeadlineEntry | null = null
+  /** @internal */
+  _dlAt = 0
+  /** @internal The keepalive list (waiting for silence) or the grace list (pinged, waiting for data), or null. */
+  _dlList: DeadlineList | null = null
   protected _closeTimer: NodeJS.Timeout | null = null
+
+  constructor() {
+    super()
+    ;(this as unknown as { _events: object })._events = new EventSlots()
+  }
 
   /** Scratch buffer handed to WebSocketFrame objects, as in WebSocket-Node (allocated on first use). */
   get maskBytes(): Buffer {
@@ -131,40 +157,54 @@ export abstract class ConnectionBase extends EventEmitter {
   abstract ping(data?: Buffer | { toString(): string }): void
   abstract drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
 
+  /**
+   * (Re)starts the keepalive timer: a ping after `keepaliveInterval` ms without incoming data. Also stops the
+   * grace period (a connection waits for one of the two at a time).
+   */
   setKeepaliveTimer(): void {
     if (!this._opts.keepalive || this._opts.useNativeKeepalive) return
     this.clearKeepaliveTimer()
     this.clearGracePeriodTimer()
     if (this.state === STATE_CLOSED) return
-    this._keepaliveTimer = setTimeout(onKeepaliveTimer, this._opts.keepaliveInterval, this)
+    DeadlineList.of(keepaliveLists, this._opts.keepaliveInterval, onKeepaliveDue).add(this)
   }
 
   clearKeepaliveTimer(): void {
-    if (this._keepaliveTimer !== null) clearTimeout(this._keepaliveTimer)
-    this._keepaliveTimer = null
+    const list = this._dlList
+    if (list !== null && list.onDue === onKeepaliveDue) list.remove(this)
+  }
+
+  /** Incoming data: the keepalive timer starts over; in the grace period, the peer answered. */
+  protected _activity(): void {
+    const list = this._dlList
+    if (list === null) return
+    if (list.onDue === onKeepaliveDue) list.touch(this)
+    else this.setKeepaliveTimer()
   }
 
   handleKeepaliveTimer(): void {
     if (log.enabled) log('%s: keepalive ping', this.remoteAddress)
-    this._keepaliveTimer = null
+    this.clearKeepaliveTimer()
     this.ping()
     if (this._opts.dropConnectionOnKeepaliveTimeout) this.setGracePeriodTimer()
     else this.setKeepaliveTimer()
   }
 
+  /** Starts the grace period: `drop` (1006 'Peer not responding.') unless data comes within keepaliveGracePeriod. */
   setGracePeriodTimer(): void {
+    this.clearKeepaliveTimer()
     this.clearGracePeriodTimer()
-    this._graceTimer = setTimeout(onGracePeriodTimer, this._opts.keepaliveGracePeriod, this)
+    DeadlineList.of(graceLists, this._opts.keepaliveGracePeriod, onGraceDue).add(this)
   }
 
   clearGracePeriodTimer(): void {
-    if (this._graceTimer !== null) clearTimeout(this._graceTimer)
-    this._graceTimer = null
+    const list = this._dlList
+    if (list !== null && list.onDue === onGraceDue) list.remove(this)
   }
 
   handleGracePeriodTimer(): void {
     if (log.enabled) log('%s: nothing received within the grace period after a ping', this.remoteAddress)
-    this._graceTimer = null
+    this.clearGracePeriodTimer()
     this.drop(CLOSE_REASON_ABNORMAL, TEXT_PEER_NOT_RESPONDING, true)
   }
 
