@@ -6,10 +6,17 @@
  */
 import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
+import { recentUtf8 } from './connection/text.js'
 import { takeMaskKey, takeMaskKeys } from './maskKeys.js'
 
 /** Up to this many payload bytes are copied next to the header rather than written separately. */
 const COPY_LIMIT = 64 * 1024
+/**
+ * Payloads nobody else can write to (text encoded here, or a received message's bytes) are written as header +
+ * payload from this size on, without the copy: a fresh 64 KiB frame buffer per message was a copy plus an
+ * allocation that glibc's heap trimming turned into ~60 page faults per 64 KiB echo (perf stat, issue 7).
+ */
+const SHARE_MIN = 4096
 const EMPTY = Buffer.alloc(0)
 
 function headerLength(length: number, masked: boolean): number {
@@ -47,10 +54,11 @@ export function writeMessage(
   threshold: number,
   cb: ((err?: Error | null) => void) | undefined,
   rsv1 = false,
+  immutable = false,
 ): boolean {
   const len = payload.length
   const frames = threshold > 0 && len > threshold ? Math.ceil(len / threshold) : 1
-  if (masked || len <= COPY_LIMIT) {
+  if (masked || len <= (immutable ? SHARE_MIN : COPY_LIMIT)) {
     const out = Buffer.allocUnsafe(codec.encodedLength(len, frames > 1 ? threshold : 0, masked))
     const keys = masked ? takeMaskKeys(frames) : null
     codec.encodeMessage(payload, opcode, rsv1, frames > 1 ? threshold : 0, keys, out, 0)
@@ -71,7 +79,10 @@ export function writeMessage(
   return socket.writableLength < socket.writableHighWaterMark
 }
 
-/** Writes a text message; short strings are encoded straight into the frame buffer (no intermediate Buffer). */
+/**
+ * Writes a text message; short strings are encoded straight into the frame buffer (no intermediate Buffer), and the
+ * string of the message being delivered goes out as the bytes it arrived as (`recentUtf8`: no encoding at all).
+ */
 export function writeText(
   socket: Socket,
   text: string,
@@ -79,6 +90,8 @@ export function writeText(
   threshold: number,
   cb: ((err?: Error | null) => void) | undefined,
 ): boolean {
+  const recent = recentUtf8(text)
+  if (recent !== null) return writeMessage(socket, 1, recent, masked, threshold, cb, false, true)
   if (text.length <= 8192) {
     const len = Buffer.byteLength(text, 'utf8')
     if (threshold <= 0 || len <= threshold) {
@@ -93,7 +106,7 @@ export function writeText(
       }
     }
   }
-  return writeMessage(socket, 1, Buffer.from(text, 'utf8'), masked, threshold, cb)
+  return writeMessage(socket, 1, Buffer.from(text, 'utf8'), masked, threshold, cb, false, true)
 }
 
 /**
