@@ -292,7 +292,7 @@ async function rawClient(t: ExecutionContext, port: number, headers = ''): Promi
   return socket
 }
 
-test("server: one 'close' per connection, the server's listener leaves it, the app's listeners still run", async (t) => {
+test("server: one 'close' per connection; the server's listener leaves, the app's listeners still run", async (t) => {
   const { wsServer, port } = await startServer(t)
   const connected: WebSocketConnection[] = []
   wsServer.on('connect', (c) => connected.push(c))
@@ -389,7 +389,10 @@ test('connections with different frame limits in one process each keep their own
   const got: string[] = []
   large.conn.on('message', (m) => got.push(m.type === 'utf8' ? m.utf8Data : ''))
   for (const p of [small, large, same]) p.send('8106' + '616263646566')
-  t.deepEqual(await small.closed(), { code: 1009, description: 'Frame size of 6 bytes exceeds maximum accepted frame size' })
+  t.deepEqual(await small.closed(), {
+    code: 1009,
+    description: 'Frame size of 6 bytes exceeds maximum accepted frame size',
+  })
   t.is((await same.closed()).code, 1009)
   await until(() => got.length === 1, 3000, 'the message within the larger limit')
   t.deepEqual(got, ['abcdef'])
