@@ -3,7 +3,6 @@ import zlib from 'node:zlib'
 import test from 'ava'
 import { run } from './helpers/pmd-run.js'
 import { resolveDeflateOptions, type ResolvedDeflateOptions } from '../ts/deflate/negotiate.js'
-import { utf8Bytes } from '../ts/deflate/session.js'
 import { PerMessageDeflate } from '../ts/PerMessageDeflate.js'
 
 const defaults = resolveDeflateOptions(true) as ResolvedDeflateOptions
@@ -86,7 +85,3 @@ test('engine: the 1009 limit still applies to the inflated size, on the chunk th
   t.is((await run(fresh, 'decompress', c2.out as Buffer, 100000)).out?.length, 100000)
 })
 
-test('utf8Bytes: the same bytes as Buffer.from(text, \'utf8\') for ASCII, non-ASCII and lone surrogates', (t) => {
-  const texts = ['', 'a', '{"ascii":true}'.repeat(5000), 'héllo', '€', '😀', 'a\ud800b', '\udc00', 'x'.repeat(70000) + 'é']
-  for (const text of texts) t.true(utf8Bytes(text).equals(Buffer.from(text, 'utf8')), JSON.stringify(text.slice(0, 20)))
-})

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import WebSocket, { WebSocketServer as WsServer } from 'ws'
-import { emitText, recentUtf8 } from '../ts/connection/text.js'
+import { emitText, encodeToScratch, recentUtf8, SCRATCH_MIN, utf8Bytes } from '../ts/connection/text.js'
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import type { IServerConfig } from '../ts/WebSocketServer.js'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
@@ -202,4 +202,61 @@ test('sendUTF of the delivered text skips the UTF-8 encoder (Buffer.from / byteL
   await replies(ws, got, sent, 2)
   t.deepEqual(got, sent)
   t.deepEqual(encodes, [])
+})
+
+/** Strings around every cut of the encode path (small/scratch, frame copy/own payload, scratch/Buffer.from), with
+ * lone surrogates (U+FFFD on the wire, as Buffer.from) at the start, the end and across the cuts. */
+function generated(): string[] {
+  const out: string[] = []
+  for (const n of [0, 1, SCRATCH_MIN - 1, SCRATCH_MIN, 8192, 22_000, 65_536, 65_537, 70_000]) {
+    out.push('{"ascii":true}'.repeat(n).slice(0, n), mixed(n * 3).slice(0, n))
+  }
+  out.push('a\ud800b', '\udc00', 'x'.repeat(SCRATCH_MIN) + '\ud83d', '\ude00' + 'é'.repeat(40_000), 'y'.repeat(65_535) + '😀')
+  return out
+}
+
+test('utf8Bytes and encodeToScratch: the bytes of Buffer.from(text, "utf8") on both sides of every cut', (t) => {
+  for (const text of generated()) {
+    const want = Buffer.from(text, 'utf8')
+    t.true(utf8Bytes(text).equals(want), `utf8Bytes ${text.length}`)
+    const scratch = encodeToScratch(text)
+    if (text.length <= 65_536) t.true(scratch !== null && scratch.equals(want), `scratch ${text.length}`)
+    else t.is(scratch, null)
+  }
+  // utf8Bytes never hands out the scratch: a later encode does not change an earlier result.
+  const first = utf8Bytes('é'.repeat(SCRATCH_MIN))
+  utf8Bytes('z'.repeat(SCRATCH_MIN * 2))
+  t.true(first.equals(Buffer.from('é'.repeat(SCRATCH_MIN))))
+})
+
+test('sendUTF of generated strings (not the delivered one): server and client role, byte-exact at every cut', async (t) => {
+  const texts = generated()
+  // Server role: the listener sends texts[i] when it receives "i".
+  const { ws, replies: got } = await pair(t, (c, text) => {
+    c.sendUTF(texts[Number(text)]!)
+    // Back to back with another encode, so a reply still referencing the scratch would be overwritten.
+    if (Number(text) === texts.length - 1) c.sendUTF('end')
+  })
+  await replies(ws, got, texts.map((_, i) => String(i)), texts.length + 1)
+  t.deepEqual(got, [...texts.map((s) => Buffer.from(s).toString()), 'end'])
+  // Client role (masked).
+  const wss = new WsServer({ host: '127.0.0.1', port: 0, maxPayload: 0 })
+  t.teardown(() => new Promise<void>((r) => wss.close(() => r())))
+  await within(new Promise((r) => wss.once('listening', r)), 3000, 'listening')
+  const received: string[] = []
+  wss.on('connection', (peer) => peer.on('message', (d) => received.push(d.toString())))
+  const client = new WebSocketClient({ maxReceivedFrameSize: 1 << 20 })
+  client.on('connect', (c) => {
+    for (const s of texts) c.sendUTF(s)
+  })
+  client.connect(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`)
+  await within(
+    (async () => {
+      while (received.length < texts.length) await new Promise((r) => setTimeout(r, 5))
+    })(),
+    5000,
+    'client sends',
+  )
+  t.deepEqual(received, texts.map((s) => Buffer.from(s).toString()))
+  for (const c of wss.clients) c.terminate()
 })

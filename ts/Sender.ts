@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
-import { recentUtf8 } from './connection/text.js'
+import { encodeToScratch, recentUtf8, SCRATCH_MIN } from './connection/text.js'
 import { takeMaskKey, takeMaskKeys } from './maskKeys.js'
 
 /** Up to this many payload bytes are copied next to the header rather than written separately. */
@@ -80,8 +80,9 @@ export function writeMessage(
 }
 
 /**
- * Writes a text message; short strings are encoded straight into the frame buffer (no intermediate Buffer), and the
- * string of the message being delivered goes out as the bytes it arrived as (`recentUtf8`: no encoding at all).
+ * Writes a text message: the string of the message being delivered goes out as the bytes it arrived as
+ * (`recentUtf8`: no encoding at all); short strings are encoded straight into the frame buffer, longer ones through
+ * the shared scratch (`encodeToScratch`) and copied into it.
  */
 export function writeText(
   socket: Socket,
@@ -92,7 +93,7 @@ export function writeText(
 ): boolean {
   const recent = recentUtf8(text)
   if (recent !== null) return writeMessage(socket, 1, recent, masked, threshold, cb, false, true)
-  if (text.length <= 8192) {
+  if (text.length < SCRATCH_MIN) {
     const len = Buffer.byteLength(text, 'utf8')
     if (threshold <= 0 || len <= threshold) {
       const hl = headerLength(len, masked)
@@ -106,7 +107,12 @@ export function writeText(
       }
     }
   }
-  return writeMessage(socket, 1, Buffer.from(text, 'utf8'), masked, threshold, cb, false, true)
+  const bytes = encodeToScratch(text)
+  // The scratch is reused by the next encode: writeMessage must copy it now (it does for masked frames and up to
+  // COPY_LIMIT bytes); a longer unmasked payload is written by reference, so it gets a Buffer of its own.
+  if (bytes !== null && (masked || bytes.length <= COPY_LIMIT)) return writeMessage(socket, 1, bytes, masked, threshold, cb)
+  const own = bytes === null ? Buffer.from(text, 'utf8') : Buffer.from(bytes)
+  return writeMessage(socket, 1, own, masked, threshold, cb, false, true)
 }
 
 /**

@@ -30,9 +30,9 @@ import { MessageAssembler } from './connection/assembler.js'
 import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
 import { listenToSocket, ownSocket } from './connection/socket.js'
-import { decodeText, emitText, recentUtf8 } from './connection/text.js'
+import { decodeText, emitText, utf8Bytes } from './connection/text.js'
 import type { Extension, SendCallback } from './connection/types.js'
-import { DeflateSession, utf8Bytes } from './deflate/session.js'
+import { DeflateSession } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
 import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
@@ -286,8 +286,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   sendUTF(data: { toString(): string }, cb?: SendCallback): void {
     if (!this._writable(cb)) return
     if (this._deflate !== null) {
-      const text = data.toString()
-      this._deflate.send(0x01, recentUtf8(text) ?? utf8Bytes(text), this._opts.fragmentationThreshold, cb)
+      this._deflate.send(0x01, utf8Bytes(data.toString()), this._opts.fragmentationThreshold, cb)
       return
     }
     const threshold = this._opts.fragmentationThreshold

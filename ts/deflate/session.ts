@@ -59,18 +59,6 @@ function writeParts(
   return socket.writableLength < socket.writableHighWaterMark
 }
 
-/**
- * The UTF-8 bytes of a text to compress, measured once. byteLength equals length only for ASCII, whose latin1
- * bytes are its UTF-8 bytes: latin1 skips the UTF-8 encoder (64 KiB: ~10 µs instead of ~18 µs); other text is
- * encoded as Buffer.from would (same cost; lone surrogates become U+FFFD in both byteLength and write).
- */
-export function utf8Bytes(text: string): Buffer {
-  const len = Buffer.byteLength(text, 'utf8')
-  const out = Buffer.allocUnsafe(len)
-  out.write(text, 0, len, len === text.length ? 'latin1' : 'utf8')
-  return out
-}
-
 export class DeflateSession {
   /** The message being received had RSV1 on its first frame (RFC 7692 §6.2). */
   compressed = false
