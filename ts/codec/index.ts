@@ -53,10 +53,10 @@ const PARSE_NATIVE_MIN = 256
 /** encodeMessage: native for payloads from 512 B. */
 const ENCODE_MESSAGE_NATIVE_MIN = 512
 /**
- * decodeUtf8: native from 64 B. ns per call, `Buffer#toString` / addon (encoding_rs, then N-API string creation),
- * mixed-script text 64 B: 171 / 50, 1 KiB: 2385 / 755, 64 KiB: 148,991 / 45,854; Latin-1-only text 1 KiB:
- * 1524 / 1187, 64 KiB: 88,512 / 74,141; ASCII 64 B: 54 / 38, 64 KiB: 4652 / 3393. Below 64 B the call floor is
- * most of either.
+ * decodeUtf8: native from 64 B. ns per call, `Buffer#toString` / addon (encoding_rs to UTF-16, an early-exit Latin-1
+ * pass, then N-API string creation): mixed-script text 64 B: 171 / 50, 1 KiB: 2385 / 755, 64 KiB: 148,991 / 45,854;
+ * Latin-1-only text 1 KiB: 1572 / 643, 64 KiB: 93,338 / 40,533; ASCII 64 B: 54 / 38, 64 KiB: 4652 / 3393. Below
+ * 64 B the call floor is most of either.
  */
 const DECODE_UTF8_NATIVE_MIN = 64
 
