@@ -21,7 +21,7 @@ case "${1:-}" in
 esac
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(header_parse parse_frames utf8_stream unmask)
+[ ${#targets[@]} -eq 0 ] && targets=(header_parse parse_frames utf8_stream unmask decode_text)
 case "$mode" in
   long) secs=${FUZZ_SECONDS:-600} ;;
   ci) secs=${FUZZ_SECONDS:-5} ;;

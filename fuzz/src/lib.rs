@@ -7,9 +7,10 @@ use ferrosocket_core::{
     header::{encode_header, header_len, parse_header, MASK, MAX_HEADER_LEN},
     is_valid_utf8, mask as core_mask,
     parse::{
-        parse_frames as core_parse_frames, ParseLimits, FRAME_STRIDE, S_CONSUMED, S_ERROR, S_FRAGMENTS,
-        S_MESSAGE_BYTES, S_MESSAGE_OPCODE, S_PENDING, S_UTF8, STATE_SLOTS,
+        parse_frames as core_parse_frames, ParseLimits, FRAME_STRIDE, STATE_SLOTS, S_CONSUMED,
+        S_ERROR, S_FRAGMENTS, S_MESSAGE_BYTES, S_MESSAGE_OPCODE, S_PENDING, S_UTF8,
     },
+    text::{decode as core_decode_text, Decoded},
     unmask as core_unmask, utf8_stream as core_utf8_stream,
 };
 
@@ -46,7 +47,8 @@ pub fn header_parse(data: &[u8]) {
                 assert!(h.fin() && h.payload_len <= 125);
             }
             let mut out = [0u8; MAX_HEADER_LEN];
-            let n = encode_header(&mut out, h.bits, h.payload_len, h.masked.then_some(h.mask_key)).unwrap();
+            let n = encode_header(&mut out, h.bits, h.payload_len, h.masked.then_some(h.mask_key))
+                .unwrap();
             if n == h.header_len {
                 assert_eq!(&out[..n], &buf[..n]);
             }
@@ -107,9 +109,13 @@ fn run(input: &[u8], cuts: &[usize], limits: &ParseLimits, room: usize) -> Run {
             if state[S_PENDING] != 0.0 {
                 // Leave the pending frame for later: the state as after the complete frames only.
                 state = before;
-                let again = core_parse_frames(&mut buf.clone(), pos, end, limits, &mut state, &mut out);
+                let again =
+                    core_parse_frames(&mut buf.clone(), pos, end, limits, &mut state, &mut out);
                 assert_eq!(again, count);
-                assert_eq!((state[S_ERROR], state[S_PENDING], state[S_CONSUMED]), (0.0, 0.0, end as f64));
+                assert_eq!(
+                    (state[S_ERROR], state[S_PENDING], state[S_CONSUMED]),
+                    (0.0, 0.0, end as f64)
+                );
                 pos = end;
                 break;
             }
@@ -136,7 +142,8 @@ pub fn parse_frames(data: &[u8]) {
     let limits = ParseLimits {
         flags: u32::from(ctl[0] & 3),
         max_frame_size: [125.0, 1000.0, 65536.0, 9007199254740991.0][usize::from(ctl[0] >> 2 & 3)],
-        max_message_size: [200.0, 2000.0, 1048576.0, 9007199254740991.0][usize::from(ctl[0] >> 4 & 3)],
+        max_message_size: [200.0, 2000.0, 1048576.0, 9007199254740991.0]
+            [usize::from(ctl[0] >> 4 & 3)],
         max_fragments: [0.0, 1.0, 3.0, 16.0][usize::from(ctl[0] >> 6)],
     };
     let room = 1 + usize::from(ctl[1] % 8);
@@ -167,7 +174,8 @@ pub fn utf8_stream(data: &[u8]) {
     let Some((&seed, input)) = data.split_first() else { return };
     assert_eq!(is_valid_utf8(input), std::str::from_utf8(input).is_ok());
     let cuts = chop(input.len(), u32::from(seed) * 2654435761, 1 + usize::from(seed % 16));
-    let definite = |n: usize| matches!(std::str::from_utf8(&input[..n]), Err(e) if e.error_len().is_some());
+    let definite =
+        |n: usize| matches!(std::str::from_utf8(&input[..n]), Err(e) if e.error_len().is_some());
     let mut state = 0u32;
     let mut seen = 0usize;
     let last = cuts.len().saturating_sub(1);
@@ -210,4 +218,34 @@ pub fn unmask(data: &[u8]) {
     core_mask(&input[off..], key, &mut dst[3..]);
     assert_eq!(&dst[3..3 + naive.len()], &naive[..]);
     assert!(dst[..3].iter().chain(&dst[3 + naive.len()..]).all(|&b| b == 0xa5));
+}
+
+/// `text::decode` (utf8Data's native decode) against std: `None` exactly for invalid UTF-8, else the UTF-16 code
+/// units of the string in the smallest form — `Ascii` iff ASCII, `Latin1` iff every character is U+0080..U+00FF or
+/// ASCII — whatever stale bytes the reused scratch vectors held (the first input byte sizes and fills them).
+pub fn decode_text(data: &[u8]) {
+    let Some((&seed, input)) = data.split_first() else { return };
+    let stale = usize::from(seed) * 7;
+    let (mut latin1, mut utf16) = (vec![seed; stale], vec![u16::from(seed) * 257; stale]);
+    let got = core_decode_text(input, &mut latin1, &mut utf16);
+    let Ok(s) = std::str::from_utf8(input) else {
+        assert_eq!(got, None);
+        return;
+    };
+    let want: Vec<u16> = s.encode_utf16().collect();
+    let units: Vec<u16> = match got.expect("valid UTF-8 decodes") {
+        Decoded::Ascii => {
+            assert!(s.is_ascii());
+            input.iter().map(|&b| u16::from(b)).collect()
+        }
+        Decoded::Latin1(n) => {
+            assert!(!s.is_ascii() && s.chars().all(|c| u32::from(c) <= 0xff));
+            latin1[..n].iter().map(|&b| u16::from(b)).collect()
+        }
+        Decoded::Utf16(n) => {
+            assert!(s.chars().any(|c| u32::from(c) > 0xff));
+            utf16[..n].to_vec()
+        }
+    };
+    assert_eq!(units, want);
 }

@@ -7,11 +7,12 @@ use std::path::Path;
 
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 4] = [
+const TARGETS: [(&str, Check); 5] = [
     ("header_parse", ferrosocket_core_fuzz::header_parse),
     ("parse_frames", ferrosocket_core_fuzz::parse_frames),
     ("utf8_stream", ferrosocket_core_fuzz::utf8_stream),
     ("unmask", ferrosocket_core_fuzz::unmask),
+    ("decode_text", ferrosocket_core_fuzz::decode_text),
 ];
 
 #[test]
@@ -49,7 +50,8 @@ impl Rng {
 fn frame_stream(r: &mut Rng) -> Vec<u8> {
     let mut v = r.bytes(4);
     for _ in 0..(r.next() % 12) {
-        let b0 = [0x81u8, 0x82, 0x01, 0x02, 0x00, 0x80, 0x89, 0x8a, 0x88, 0xc1, 0x83][(r.next() % 11) as usize];
+        let b0 = [0x81u8, 0x82, 0x01, 0x02, 0x00, 0x80, 0x89, 0x8a, 0x88, 0xc1, 0x83]
+            [(r.next() % 11) as usize];
         let len = [0usize, 1, 5, 125, 126, 300][(r.next() % 6) as usize];
         let masked = r.next() % 2 == 0;
         let mb = if masked { 0x80 } else { 0 };
@@ -86,5 +88,9 @@ fn seeded_random_inputs() {
             utf8[at] = r.next() as u8;
         }
         ferrosocket_core_fuzz::utf8_stream(&utf8);
+        ferrosocket_core_fuzz::decode_text(&utf8);
+        let mut latin1 = vec![(i % 256) as u8];
+        latin1.extend("héllo wörld ÿ ".repeat(1 + i % 7).as_bytes());
+        ferrosocket_core_fuzz::decode_text(&latin1);
     }
 }
