@@ -77,9 +77,5 @@ export function utf8Bytes(text: string): Buffer {
     bytes.copy(out, 0)
     return out
   }
-  // byteLength = length only for ASCII, whose latin1 bytes are its UTF-8 bytes: latin1 skips the UTF-8 encoder.
-  const len = Buffer.byteLength(text, 'utf8')
-  const out = Buffer.allocUnsafe(len)
-  out.write(text, 0, len, len === text.length ? 'latin1' : 'utf8')
-  return out
+  return Buffer.from(text, 'utf8')
 }
