@@ -398,3 +398,53 @@ test('connections with different frame limits in one process each keep their own
   t.deepEqual(got, ['abcdef'])
   t.true(large.conn.connected)
 })
+
+test('connection state booleans are independent read/write properties (one field underneath)', async (t) => {
+  const server = (await connPair(t, 'server')).conn
+  const client = (await connPair(t, 'client', { assembleFragments: false })).conn
+  const names = [
+    'connected',
+    'closeEventEmitted',
+    'waitingForCloseResponse',
+    'receivedEnd',
+    'outputBufferFull',
+    'inputPaused',
+    'socketHadError',
+    'maskOutgoingPackets',
+    'assembleFragments',
+  ] as const
+  const read = (c: WebSocketConnection): boolean[] => names.map((n) => c[n])
+  t.deepEqual(read(server), [true, false, false, false, false, false, false, false, true])
+  t.deepEqual(read(client), [true, false, false, false, false, false, false, true, false])
+  for (const [i, name] of names.entries()) {
+    const before = read(server)
+    server[name] = !before[i]
+    t.deepEqual(
+      read(server),
+      before.map((v, j) => (j === i ? !v : v)),
+      name,
+    )
+    server[name] = before[i]!
+    t.deepEqual(read(server), before)
+  }
+  t.deepEqual(read(client), [true, false, false, false, false, false, false, true, false], 'not shared')
+})
+
+test('closeTimeout / maxReceivedMessageSize come from the config; setting one affects that connection only', async (t) => {
+  const config = { closeTimeout: 5000, maxReceivedMessageSize: 1000 }
+  const a = await connPair(t, 'server', config)
+  const b = await connPair(t, 'server', config)
+  t.is(a.conn.closeTimeout, 5000)
+  t.is(a.conn.maxReceivedMessageSize, 1000)
+  a.conn.closeTimeout = 50
+  a.conn.maxReceivedMessageSize = 4
+  t.is(a.conn.closeTimeout, 50)
+  t.is(a.conn.maxReceivedMessageSize, 4)
+  t.is(b.conn.closeTimeout, 5000)
+  t.is(b.conn.maxReceivedMessageSize, 1000)
+  // The peer never answers the close frame: the socket is destroyed after 50 ms, not 5 s.
+  a.conn.close()
+  t.is((await a.closed(2000)).code, 1000)
+  t.true(a.conn.socket.destroyed)
+  t.true(b.conn.connected)
+})

@@ -55,24 +55,13 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   closeReasonCode = -1
   /** null while open. */
   closeDescription: string | null = null
-  closeEventEmitted = false
-  maskOutgoingPackets: boolean
-  connected = true
   state: ConnectionState = STATE_OPEN
-  waitingForCloseResponse = false
-  receivedEnd = false
-  closeTimeout: number
-  assembleFragments: boolean
-  maxReceivedMessageSize: number
-  /** True after a write returned false, until `'drain'`. */
-  outputBufferFull = false
-  inputPaused = false
-  socketHadError = false
+  // connected, closeEventEmitted, waitingForCloseResponse, receivedEnd, outputBufferFull, inputPaused,
+  // socketHadError, maskOutgoingPackets, assembleFragments: bits of one field (see ConnectionBase).
 
-  /** @internal */
-  readonly _opts: ResolvedConnectionOptions
+  /** @internal Shared by all connections of a config; replaced by a copy of its own if a limit is set here. */
+  _opts: ResolvedConnectionOptions
   protected readonly _receiver: Receiver
-  private _listenersAdded = false
   private _queuedPongs = 0
   /** The fragmented message being received (created at the first fragmented message). */
   private _assembler: MessageAssembler | null = null
@@ -96,11 +85,10 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.protocol = protocol ?? undefined
     this._extensions = extensions !== null && extensions !== undefined && extensions.length > 0 ? extensions : null
     this.remoteAddress = socket.remoteAddress
+    this.connected = true
     this.maskOutgoingPackets = maskOutgoingPackets
     const opts = (this._opts = sharedOptions(config))
-    this.closeTimeout = opts.closeTimeout
     this.assembleFragments = opts.assembleFragments
-    this.maxReceivedMessageSize = opts.maxMessageSize
     this._deflate = DeflateSession.negotiated(this, extensions ?? [], config, !maskOutgoingPackets)
     // Without assembly nothing is buffered beyond one frame, so message/fragment limits do not apply.
     this._receiver = new Receiver(
@@ -116,6 +104,24 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     socket.setTimeout(0)
     if (opts.keepalive && !opts.useNativeKeepalive) this.setKeepaliveTimer()
     else if (opts.keepalive && opts.useNativeKeepalive) socket.setKeepAlive(true, opts.keepaliveInterval)
+  }
+
+  /** Milliseconds to wait for the peer's close frame (the config's `closeTimeout`). */
+  get closeTimeout(): number {
+    return this._opts.closeTimeout
+  }
+
+  set closeTimeout(value: number) {
+    this._opts = { ...this._opts, closeTimeout: value }
+  }
+
+  /** Largest (fragmented) message accepted (the config's `maxReceivedMessageSize`). */
+  get maxReceivedMessageSize(): number {
+    return this._opts.maxMessageSize
+  }
+
+  set maxReceivedMessageSize(value: number) {
+    this._opts = { ...this._opts, maxMessageSize: value }
   }
 
   /** The negotiated extensions: `[]`, or permessage-deflate with its parameters. */

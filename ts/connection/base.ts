@@ -60,6 +60,25 @@ const onCloseTimer = (c: ConnectionBase): void => c.handleCloseTimer()
 const EventSlots = function EventSlots(): void {} as unknown as { new (): object; prototype: object }
 EventSlots.prototype = Object.create(null) as object
 
+/**
+ * The boolean properties of a connection, as bits of one field: 11 fields fewer on every connection (issue 7).
+ * They stay ordinary read/write properties (accessors on the prototype).
+ */
+const FLAGS = {
+  connected: 1,
+  closeEventEmitted: 2,
+  waitingForCloseResponse: 4,
+  receivedEnd: 8,
+  outputBufferFull: 16,
+  inputPaused: 32,
+  socketHadError: 64,
+  maskOutgoingPackets: 128,
+  assembleFragments: 256,
+  _receiving: 512,
+  _corked: 1024,
+  _listenersAdded: 2048,
+} as const
+
 /** @internal The keepalive / grace-period lists in use, by duration (for tests). */
 export const deadlineLists = { keepalive: keepaliveLists, grace: graceLists }
 
@@ -84,12 +103,34 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   abstract remoteAddress: string | undefined
   protected abstract readonly _receiver: { hasMore(): boolean }
   /** @internal */
-  abstract readonly _opts: ResolvedConnectionOptions
+  abstract _opts: ResolvedConnectionOptions
+  /** @internal The boolean properties below, one bit each (see FLAGS). */
+  _bits = 0
+  /** False once the closing handshake started or the connection closed. */
+  declare connected: boolean
+  /** `'close'` was emitted. */
+  declare closeEventEmitted: boolean
+  /** We sent a close frame first and wait for the peer's. */
+  declare waitingForCloseResponse: boolean
+  /** The peer half-closed TCP (`'end'`). */
+  declare receivedEnd: boolean
+  /** True after a write returned false, until `'drain'`. */
+  declare outputBufferFull: boolean
+  /** `pause()` was called (and not `resume()` since). */
+  declare inputPaused: boolean
+  /** The socket closed because of an error. */
+  declare socketHadError: boolean
+  /** Outgoing frames are masked (client side). */
+  declare maskOutgoingPackets: boolean
+  /** Whole messages (`'message'`) rather than frames (`'frame'`) are emitted. */
+  declare assembleFragments: boolean
+  // Replies written while one socket chunk's frames are delivered are corked into one write (see handleSocketData).
+  declare protected _receiving: boolean
+  declare protected _corked: boolean
+  /** @internal The socket listeners are attached. */
+  declare _listenersAdded: boolean
   private _maskBytes: Buffer | null = null
   private _frameHeader: Buffer | null = null
-  // Replies written while one socket chunk's frames are delivered are corked into one write (see handleSocketData).
-  protected _receiving = false
-  protected _corked = false
   /** Bytes already queued in the socket when it was corked. */
   protected _corkBase = 0
   private _corkedWrites = 0
@@ -225,4 +266,16 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
     this.state = STATE_CLOSED
     this.socket.destroy()
   }
+}
+
+for (const [name, bit] of Object.entries(FLAGS)) {
+  Object.defineProperty(ConnectionBase.prototype, name, {
+    get(this: ConnectionBase): boolean {
+      return (this._bits & bit) !== 0
+    },
+    set(this: ConnectionBase, value: boolean): void {
+      this._bits = value ? this._bits | bit : this._bits & ~bit
+    },
+    configurable: true,
+  })
 }
