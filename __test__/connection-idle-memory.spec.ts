@@ -430,7 +430,7 @@ test('connection state booleans are independent read/write properties (one field
   t.deepEqual(read(client), [true, false, false, false, false, false, false, true, false], 'not shared')
 })
 
-test('closeTimeout / maxReceivedMessageSize come from the config; setting one affects that connection only', async (t) => {
+test('closeTimeout / maxReceivedMessageSize: from the config; a set affects that connection only', async (t) => {
   const config = { closeTimeout: 5000, maxReceivedMessageSize: 1000 }
   const a = await connPair(t, 'server', config)
   const b = await connPair(t, 'server', config)
