@@ -12,7 +12,10 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
+import { resolveConnectionOptions } from '../ts/config.js'
+import type { ConnectionConfig } from '../ts/config.js'
 import { deadlineLists } from '../ts/connection/base.js'
+import { SOURCE_KEYS, sharedOptions } from '../ts/connection/options.js'
 import { DeadlineList } from '../ts/connection/deadlines.js'
 import type { DeadlineEntry } from '../ts/connection/deadlines.js'
 import { WebSocketConnection } from '../ts/WebSocketConnection.js'
@@ -447,4 +450,31 @@ test('closeTimeout / maxReceivedMessageSize: from the config; a set affects that
   t.is((await a.closed(2000)).code, 1000)
   t.true(a.conn.socket.destroyed)
   t.true(b.conn.connected)
+})
+
+test('shared options: one object per config while its values hold; a change to any key read counts', (t) => {
+  const config: ConnectionConfig = { keepalive: true, keepaliveInterval: 1000, keepaliveGracePeriod: 500 }
+  const read = new Set<string | symbol>()
+  resolveConnectionOptions(
+    new Proxy(config, {
+      get: (target, key) => {
+        read.add(key)
+        return Reflect.get(target, key)
+      },
+    }),
+  )
+  t.deepEqual([...read].map(String).sort(), [...SOURCE_KEYS].sort(), 'the watched keys are the ones read')
+  const first = sharedOptions(config)
+  t.is(sharedOptions(config), first)
+  t.is(sharedOptions({ ...config }).keepaliveInterval, 1000, 'another config object, same values')
+  let previous = first
+  for (const key of SOURCE_KEYS) {
+    ;(config as Record<string, unknown>)[key] = key === 'keepalive' ? false : 9
+    const now = sharedOptions(config)
+    t.not(now, previous, key)
+    t.is(sharedOptions(config), now, `${key}: cached again`)
+    previous = now
+  }
+  t.is(previous.closeTimeout, 9)
+  t.is(first.closeTimeout, 5000, 'the shared object itself never changes')
 })
