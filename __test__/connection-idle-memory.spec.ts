@@ -478,3 +478,18 @@ test('shared options: one object per config while its values hold; a change to a
   t.is(previous.closeTimeout, 9)
   t.is(first.closeTimeout, 5000, 'the shared object itself never changes')
 })
+
+test('deadline list: adding an entry that is in another list moves it (never in two lists)', (t) => {
+  const registry = new Map<number, DeadlineList>()
+  const a = DeadlineList.of(registry, 30_000, () => t.fail('never due'))
+  const b = DeadlineList.of(registry, 40_000, () => t.fail('never due'))
+  const e = new Entry('e')
+  a.add(e)
+  b.add(e)
+  t.is(e._dlList, b)
+  t.is(a.size, 0)
+  t.is(b.size, 1)
+  t.false(registry.has(30_000))
+  b.remove(e)
+  t.is(registry.size, 0)
+})

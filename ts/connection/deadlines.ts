@@ -57,8 +57,9 @@ export class DeadlineList {
     return n
   }
 
-  /** Adds an entry that is in no list, due `duration` ms from now. */
+  /** Adds an entry (taken out of its list first, if any), due `duration` ms from now. */
   add(entry: DeadlineEntry): void {
+    entry._dlList?.remove(entry)
     const at = Math.ceil(performance.now() + this.duration)
     entry._dlAt = at
     entry._dlList = this
