@@ -177,31 +177,63 @@ test('emitText: the delivered bytes are offered only during the emit, nested del
   t.is(seen.at(-1), null)
 })
 
-test('sendUTF of the delivered text skips the UTF-8 encoder (Buffer.from / byteLength not called)', async (t) => {
+/** Runs `fn` with Buffer.from(string) / Buffer.byteLength counted into `encodes` (restored before returning). */
+function countingEncodes(encodes: string[], fn: () => void): void {
+  const from = Buffer.from
+  const byteLength = Buffer.byteLength
+  Buffer.from = ((v: unknown, ...rest: unknown[]) => {
+    if (typeof v === 'string') encodes.push('from')
+    return (from as (...a: unknown[]) => Buffer).call(Buffer, v, ...rest)
+  }) as typeof Buffer.from
+  Buffer.byteLength = ((v: string, enc?: BufferEncoding) => {
+    encodes.push('byteLength')
+    return byteLength(v, enc)
+  }) as typeof Buffer.byteLength
+  try {
+    fn()
+  } finally {
+    Buffer.from = from
+    Buffer.byteLength = byteLength
+  }
+}
+
+test('sendUTF and broadcastUTF of the delivered text skip the UTF-8 encoder (Buffer.from / byteLength not called)', async (t) => {
   const encodes: string[] = []
-  const { ws, replies: got } = await pair(t, (c, text) => {
-    const from = Buffer.from
-    const byteLength = Buffer.byteLength
-    // Count string encodes while the reply is framed; restore before anything else runs.
-    Buffer.from = ((v: unknown, ...rest: unknown[]) => {
-      if (typeof v === 'string') encodes.push('from')
-      return (from as (...a: unknown[]) => Buffer).call(Buffer, v, ...rest)
-    }) as typeof Buffer.from
-    Buffer.byteLength = ((v: string, enc?: BufferEncoding) => {
-      encodes.push('byteLength')
-      return byteLength(v, enc)
-    }) as typeof Buffer.byteLength
-    try {
-      c.sendUTF(text)
-    } finally {
-      Buffer.from = from
-      Buffer.byteLength = byteLength
-    }
-  })
+  const { ws, replies: got } = await pair(t, (c, text) => countingEncodes(encodes, () => c.sendUTF(text)))
   const sent = [mixed(1500), mixed(70_000)]
   await replies(ws, got, sent, 2)
   t.deepEqual(got, sent)
   t.deepEqual(encodes, [])
+  // broadcastUTF: counted around the call; a generated string of the same size is encoded (the spy sees it).
+  const { wsServer, port } = await startServer(t, { autoAcceptConnections: true, maxReceivedFrameSize: 1 << 20 })
+  const counts: number[] = []
+  wsServer.on('connect', (c) =>
+    c.on('message', (m) => {
+      if (m.type !== 'utf8') return
+      const seen: string[] = []
+      countingEncodes(seen, () => wsServer.broadcastUTF(m.utf8Data))
+      counts.push(seen.length)
+      const other: string[] = []
+      countingEncodes(other, () => wsServer.broadcastUTF(m.utf8Data.replace(/é/g, 'è')))
+      counts.push(other.length)
+    }),
+  )
+  const b = new WebSocket(`ws://127.0.0.1:${port}/`)
+  t.teardown(() => b.terminate())
+  const echoed: string[] = []
+  b.on('message', (d) => echoed.push(d.toString()))
+  await within(new Promise((r, j) => b.once('open', r).once('error', j)), 3000, 'open')
+  b.send('é'.repeat(1000))
+  await within(
+    (async () => {
+      while (echoed.length < 2) await new Promise((r) => setTimeout(r, 5))
+    })(),
+    5000,
+    'broadcasts',
+  )
+  t.deepEqual(echoed, ['é'.repeat(1000), 'è'.repeat(1000)])
+  t.is(counts[0], 0, 'delivered text: no encode')
+  t.true(counts[1]! > 0, 'another text: encoded (the spy works)')
 })
 
 /** Strings around every cut of the encode path (small/scratch, frame copy/own payload, scratch/Buffer.from), with

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net'
 import type { WebSocketConnection } from './WebSocketConnection.js'
 import type { ConnectionConfig } from './config.js'
 import { broadcastMessage } from './connection/broadcast.js'
+import { utf8Bytes } from './connection/text.js'
 import { resolveDeflateOptions } from './deflate/negotiate.js'
 import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
 import { logger } from './debug.js'
@@ -244,7 +245,7 @@ export class WebSocketServer extends EventEmitter {
   broadcastUTF(utfData: IStringified): void {
     if (this.connections.length === 0) return
     const text = utfData.toString()
-    broadcastMessage(this.connections.slice(), Buffer.from(text, 'utf8'), text)
+    broadcastMessage(this.connections.slice(), utf8Bytes(text), text)
   }
 
   /** Sends a binary message to every open connection: the same bytes as `sendBytes` on each, framed once. */
