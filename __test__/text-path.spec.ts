@@ -292,3 +292,23 @@ test('sendUTF of generated strings (not the delivered one): server and client ro
   t.deepEqual(received, texts.map((s) => Buffer.from(s).toString()))
   for (const c of wss.clients) c.terminate()
 })
+
+test('a text message above V8\'s maximum string length: decodeUtf8 throws on both backends, the connection closes 1009', async (t) => {
+  const { constants } = await import('node:buffer')
+  const { loadNativeCodec, tsCodec } = await import('../ts/codec/index.js')
+  // ASCII: one byte per character, the cheapest way past the limit (2^29 - 24 characters on 64-bit V8).
+  const huge = Buffer.alloc(constants.MAX_STRING_LENGTH + 1, 0x61)
+  const native = loadNativeCodec()
+  for (const c of native === null ? [tsCodec] : [tsCodec, native]) {
+    t.throws(() => c.decodeUtf8(huge), undefined, c.backend)
+  }
+  t.is(tsCodec.decodeUtf8(huge.subarray(0, 5)), 'aaaaa', 'still fine below the limit')
+  const { connPair } = await import('./helpers/conn-pair.js')
+  const p = await connPair(t, 'server')
+  // Delivered as the receiver would after reassembling it (sending 512 MiB over a socket would only slow the test).
+  p.conn._deliver(0x01, huge)
+  const closed = await p.closed(5000)
+  t.is(closed.code, 1009)
+  const frames = await p.waitFrames((fs) => fs.some((f) => f.opcode === 8), 5000)
+  t.is(frames.find((f) => f.opcode === 8)!.payload.readUInt16BE(0), 1009)
+})
