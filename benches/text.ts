@@ -31,12 +31,18 @@ const UNITS: Record<string, string> = {
 }
 const SIZES = quick ? [1024, 65536] : [64, 1024, 8192, 65536, 1 << 20]
 
-/** A text of exactly `bytes` UTF-8 bytes (padded with ASCII after the last whole unit). */
+/** A text of exactly `bytes` UTF-8 bytes: whole characters of the unit, repeated, then ASCII up to the size. */
 function text(kind: string, bytes: number): string {
   const unit = UNITS[kind]!
   let s = unit.repeat(Math.floor(bytes / Buffer.byteLength(unit)))
-  s += 'a'.repeat(bytes - Buffer.byteLength(s))
-  return s
+  let used = Buffer.byteLength(s)
+  for (const ch of unit) {
+    const n = Buffer.byteLength(ch)
+    if (used + n > bytes) break
+    s += ch
+    used += n
+  }
+  return s + 'a'.repeat(bytes - used)
 }
 
 let sink = 0
