@@ -32,6 +32,7 @@ import {
   STATE_SLOTS,
 } from './codec/types.js'
 import type { ParseOptions } from './codec/types.js'
+import { defineFlags } from './connection/flags.js'
 import { headerDetail, protocolError } from './errors.js'
 import type { ProtocolError } from './errors.js'
 
@@ -87,16 +88,11 @@ function sharedParseOptions(
   return opts
 }
 
-// The boolean fields, as bits of one number (`flags`): 40 bytes less per connection (issue 7).
-const PAUSED = 1
-const STOPPED = 2
-const RUNNING = 4
-const TAIL_PENDING = 8
-const FROM_HDR = 16
-const P_TEXT = 32
+// The boolean fields, as bits of one number (`_bits`): 40 bytes less per connection (issue 7).
+const FLAGS = { paused: 1, stopped: 2, running: 4, tailPending: 8, fromHdr: 16, pText: 32 } as const
 
 export class Receiver {
-  declare private flags: number
+  declare private _bits: number
   declare private readonly sink: ReceiverSink
   declare private readonly opts: ParseOptions
 
@@ -144,7 +140,7 @@ export class Receiver {
   ) {
     // Plain assignments (fields are `declare`d): a transpiler that lowers class fields to defineProperty calls
     // would otherwise turn this 30-field object into a slow dictionary-mode object.
-    this.flags = 0
+    this._bits = 0
     this.sink = sink
     this.mOpcode = 0
     this.mBytes = 0
@@ -174,58 +170,19 @@ export class Receiver {
     this.opts = sharedParseOptions(flags, maxFrameSize, maxMessageSize, maxFragments)
   }
 
+  // Bits of `_bits` behind prototype accessors (defineFlags, after the class).
   /** Stop after the current frame (pause()); `resume()` continues in order. */
-  get paused(): boolean {
-    return (this.flags & PAUSED) !== 0
-  }
-
-  set paused(value: boolean) {
-    this.flags = value ? this.flags | PAUSED : this.flags & ~PAUSED
-  }
-
+  declare paused: boolean
   /** Ignore everything from now on (closed, or the peer's close frame was handled). */
-  get stopped(): boolean {
-    return (this.flags & STOPPED) !== 0
-  }
-
-  set stopped(value: boolean) {
-    this.flags = value ? this.flags | STOPPED : this.flags & ~STOPPED
-  }
-
-  private get running(): boolean {
-    return (this.flags & RUNNING) !== 0
-  }
-
-  private set running(value: boolean) {
-    this.flags = value ? this.flags | RUNNING : this.flags & ~RUNNING
-  }
-
+  declare stopped: boolean
+  /** Inside loop() (re-entrant pushes queue their chunk). */
+  declare private running: boolean
   /** The tail of the last parseFrames call (error, pending payload, split header) is still to be handled. */
-  private get tailPending(): boolean {
-    return (this.flags & TAIL_PENDING) !== 0
-  }
-
-  private set tailPending(value: boolean) {
-    this.flags = value ? this.flags | TAIL_PENDING : this.flags & ~TAIL_PENDING
-  }
-
+  declare private tailPending: boolean
   /** The last parseFrames call parsed the split-header scratch buffer. */
-  private get fromHdr(): boolean {
-    return (this.flags & FROM_HDR) !== 0
-  }
-
-  private set fromHdr(value: boolean) {
-    this.flags = value ? this.flags | FROM_HDR : this.flags & ~FROM_HDR
-  }
-
+  declare private fromHdr: boolean
   /** The pending payload is text (fed through the UTF-8 check piece by piece). */
-  private get pText(): boolean {
-    return (this.flags & P_TEXT) !== 0
-  }
-
-  private set pText(value: boolean) {
-    this.flags = value ? this.flags | P_TEXT : this.flags & ~P_TEXT
-  }
+  declare private pText: boolean
 
   /** Feeds one socket chunk. */
   push(chunk: Buffer): void {
@@ -452,3 +409,5 @@ export class Receiver {
     this.sink._receiveError(protocolError(error, detail))
   }
 }
+
+defineFlags(Receiver.prototype, FLAGS)

@@ -16,6 +16,7 @@ import type { ResolvedConnectionOptions } from '../config.js'
 import { logger } from '../debug.js'
 import type { WebSocketFrame } from '../WebSocketFrame.js'
 import { DeadlineList } from './deadlines.js'
+import { defineFlags } from './flags.js'
 import type { DeadlineEntry } from './deadlines.js'
 import type { IMessage } from './types.js'
 
@@ -268,14 +269,4 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   }
 }
 
-for (const [name, bit] of Object.entries(FLAGS)) {
-  Object.defineProperty(ConnectionBase.prototype, name, {
-    get(this: ConnectionBase): boolean {
-      return (this._bits & bit) !== 0
-    },
-    set(this: ConnectionBase, value: boolean): void {
-      this._bits = value ? this._bits | bit : this._bits & ~bit
-    },
-    configurable: true,
-  })
-}
+defineFlags(ConnectionBase.prototype, FLAGS)
