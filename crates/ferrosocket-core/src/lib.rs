@@ -1,6 +1,6 @@
 //! ferrosocket-core: the byte-level half of RFC 6455 — masking (§5.3), UTF-8 (§8.1), frame headers
 //! (§5.2), batch parsing with message sequencing (§5.4, §5.5), fragmentation and close payloads
-//! (§5.5.1, §7.4).
+//! (§5.5.1, §7.4), and the string form of text messages (`text`: UTF-8 → Latin-1 / UTF-16 units).
 //!
 //! No I/O, no N-API, no allocation on the parse path: functions take slices and return numbers
 //! or descriptors, so the same code serves the Node addon, the tests and fuzzers. The semantics
