@@ -1,12 +1,24 @@
 // The permessage-deflate engine's per-message path: what it keeps between messages and what it hands out.
 import zlib from 'node:zlib'
 import test from 'ava'
+import type { ExecutionContext } from 'ava'
 import { run } from './helpers/pmd-run.js'
 import { resolveDeflateOptions, type ResolvedDeflateOptions } from '../ts/deflate/negotiate.js'
 import { PerMessageDeflate } from '../ts/PerMessageDeflate.js'
 
 const defaults = resolveDeflateOptions(true) as ResolvedDeflateOptions
 const params = { ownNoContextTakeover: false, ownMaxWindowBits: 15, peerNoContextTakeover: false, peerMaxWindowBits: 15 }
+
+/** `n` engines with the default parameters, closed when the test ends. */
+function engines(t: ExecutionContext, n: 1): [PerMessageDeflate]
+function engines(t: ExecutionContext, n: 2): [PerMessageDeflate, PerMessageDeflate]
+function engines(t: ExecutionContext, n: number): PerMessageDeflate[] {
+  const list = Array.from({ length: n }, () => new PerMessageDeflate(params, defaults))
+  t.teardown(() => {
+    for (const pmd of list) pmd.close()
+  })
+  return list
+}
 
 
 /** The engine's zlib streams (private): only listener additions are watched. */
@@ -15,12 +27,7 @@ const streams = (pmd: PerMessageDeflate) => pmd as unknown as { deflater: zlib.D
 test('engine: no listener is added to the zlib streams per message', async (t) => {
   // Per-message listeners and the closures they held were promoted to old space on a 64 KiB echo (9 full GCs in
   // 3 s where ws had none); the listeners are now attached once, when a stream is made.
-  const a = new PerMessageDeflate(params, defaults)
-  const b = new PerMessageDeflate(params, defaults)
-  t.teardown(() => {
-    a.close()
-    b.close()
-  })
+  const [a, b] = engines(t, 2)
   const msg = (i: number) => Buffer.from(`{"seq":${i},"text":"${'event '.repeat(50 + i)}"}`)
   const first = await run(a, 'compress', msg(0))
   t.true((await run(b, 'decompress', first.out as Buffer)).out?.equals(msg(0)))
@@ -36,8 +43,7 @@ test('engine: no listener is added to the zlib streams per message', async (t) =
 
 test('engine: a compressed payload handed out without a copy is not overwritten by the next compression', async (t) => {
   // A short message deflates to one chunk, a view into zlib's 16 KiB output buffer, which zlib goes on filling.
-  const pmd = new PerMessageDeflate(params, defaults)
-  t.teardown(() => pmd.close())
+  const [pmd] = engines(t, 1)
   const one = await run(pmd, 'compress', Buffer.from('first message, first message, first message'))
   const kept = Buffer.from(one.out as Buffer)
   for (let i = 0; i < 20; i++) await run(pmd, 'compress', Buffer.from(`message ${i} `.repeat(40)))
@@ -49,12 +55,7 @@ test('engine: a compressed payload handed out without a copy is not overwritten 
 })
 
 test('engine: an inflated message owns its bytes (not a view pinning zlib\'s 16 KiB output buffer)', async (t) => {
-  const a = new PerMessageDeflate(params, defaults)
-  const b = new PerMessageDeflate(params, defaults)
-  t.teardown(() => {
-    a.close()
-    b.close()
-  })
+  const [a, b] = engines(t, 2)
   for (const text of ['short one', 'x'.repeat(70000), 'another short one']) {
     const c = await run(a, 'compress', Buffer.from(text))
     const out = (await run(b, 'decompress', c.out as Buffer)).out as Buffer
@@ -66,21 +67,11 @@ test('engine: an inflated message owns its bytes (not a view pinning zlib\'s 16 
 })
 
 test('engine: the 1009 limit still applies to the inflated size, on the chunk that passes it', async (t) => {
-  const a = new PerMessageDeflate(params, defaults)
-  const b = new PerMessageDeflate(params, defaults)
-  t.teardown(() => {
-    a.close()
-    b.close()
-  })
+  const [a, b] = engines(t, 2)
   const c = await run(a, 'compress', Buffer.alloc(100000, 0x61))
   t.is((await run(b, 'decompress', c.out as Buffer, 99999)).err?.closeCode, 1009)
   // The inflater was dropped with its window; a fresh pair still works (the connection would be closed anyway).
-  const sender = new PerMessageDeflate(params, defaults)
-  const fresh = new PerMessageDeflate(params, defaults)
-  t.teardown(() => {
-    sender.close()
-    fresh.close()
-  })
+  const [sender, fresh] = engines(t, 2)
   const c2 = await run(sender, 'compress', Buffer.alloc(100000, 0x61))
   t.is((await run(fresh, 'decompress', c2.out as Buffer, 100000)).out?.length, 100000)
 })
