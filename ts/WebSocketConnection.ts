@@ -30,7 +30,7 @@ import { MessageAssembler } from './connection/assembler.js'
 import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
 import { listenToSocket, ownSocket } from './connection/socket.js'
-import { decodeText, emitText, utf8Bytes } from './connection/text.js'
+import { emitText, utf8Bytes } from './connection/text.js'
 import type { Extension, SendCallback } from './connection/types.js'
 import { DeflateSession } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
@@ -223,7 +223,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     if (opcode === 0x01) {
       let text: string
       try {
-        text = decodeText(data)
+        text = codec.decodeUtf8(data)
       } catch {
         // Above V8's maximum string length (only reachable with a raised maxReceivedMessageSize).
         this.drop(1009, 'Maximum message size exceeded.')

@@ -171,7 +171,8 @@ export interface Codec {
   /**
    * The string of `buffer` decoded as UTF-8, exactly `Buffer#toString('utf8')` (invalid sequences become U+FFFD).
    * Text messages are decoded with it once validated (`utf8Data`); the native backend decodes non-ASCII text
-   * ~3× faster than V8's decoder in Node 20. Throws a RangeError above V8's maximum string length.
+   * ~3× faster than V8's decoder in Node 20. Throws above V8's maximum string length (Node's ERR_STRING_TOO_LONG
+   * on the twin, a RangeError from the addon).
    */
   decodeUtf8(buffer: Uint8Array): string
 

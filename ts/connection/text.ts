@@ -5,18 +5,12 @@
  * unmasked) bytes are remembered here, and a send of that very string reuses the bytes instead of encoding.
  */
 import type { EventEmitter } from 'node:events'
-import { codec } from '../codec/index.js'
 
 /** Below this many bytes encoding is cheaper than the bookkeeping. */
 const RECENT_MIN = 1024
 
 let recentText: string | null = null
 let recentBytes: Buffer | null = null
-
-/** The string of a complete, validated text message. Throws above V8's maximum string length. */
-export function decodeText(data: Buffer): string {
-  return codec.decodeUtf8(data)
-}
 
 /** Emits `message` for a text message whose string is `text` and whose UTF-8 bytes are `data`. */
 export function emitText(emitter: EventEmitter, message: object, text: string, data: Buffer): void {
