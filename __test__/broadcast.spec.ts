@@ -4,80 +4,13 @@
  * permessage-deflate connection in the mix still gets its own correctly compressed message, connections that are
  * closing get nothing, and the output-buffer accounting of a normal send applies.
  */
-import net from 'node:net'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import WebSocket from 'ws'
-import { handshake, startServer } from './helpers/server-harness.js'
-import type { Harness } from './helpers/server-harness.js'
+import { startServer } from './helpers/server-harness.js'
+import { capture, rawClients, until, withTimeout } from './helpers/raw-clients.js'
 import type { IServerConfig } from '../ts/WebSocketServer.js'
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
-
-/** A raw client after its 101: collects every byte that follows. */
-interface RawClient {
-  socket: net.Socket
-  bytes: Buffer
-  ended: boolean
-}
-
-const MARKER = Buffer.from('8903656e64', 'hex') // ping "end", sent by the server to close a capture
-
-function withTimeout<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)
-  })
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  await withTimeout(
-    (async () => {
-      while (!cond()) await new Promise((r) => setTimeout(r, 2))
-    })(),
-    what,
-  )
-}
-
-/** Connects `n` raw clients and waits until the server holds all of them, in connection order. */
-async function rawClients(t: ExecutionContext, h: Harness, n: number): Promise<RawClient[]> {
-  const clients: RawClient[] = []
-  for (let i = 0; i < n; i++) {
-    const socket = net.connect(h.port, '127.0.0.1')
-    t.teardown(() => socket.destroy())
-    const c: RawClient = { socket, bytes: Buffer.alloc(0), ended: false }
-    let head = Buffer.alloc(0)
-    let upgraded = false
-    socket.on('data', (d: Buffer) => {
-      if (upgraded) {
-        c.bytes = Buffer.concat([c.bytes, d])
-        return
-      }
-      head = Buffer.concat([head, d])
-      const end = head.indexOf('\r\n\r\n')
-      if (end < 0) return
-      upgraded = true
-      c.bytes = head.subarray(end + 4)
-    })
-    socket.on('end', () => (c.ended = true))
-    socket.on('error', () => {})
-    socket.write(handshake())
-    clients.push(c)
-    await until(() => upgraded && h.wsServer.connections.length === i + 1, `client ${i} upgraded`)
-  }
-  return clients
-}
-
-/** Pings every connection with the marker, waits for it on every client, returns and clears what came before. */
-async function capture(h: Harness, clients: RawClient[]): Promise<string[]> {
-  for (const c of h.wsServer.connections) c.ping('end')
-  await until(() => clients.every((c) => c.bytes.subarray(-MARKER.length).equals(MARKER)), 'marker')
-  return clients.map((c) => {
-    const before = c.bytes.subarray(0, c.bytes.length - MARKER.length).toString('hex')
-    c.bytes = Buffer.alloc(0)
-    return before
-  })
-}
 
 const MESSAGES: Array<string | Buffer> = [
   'Hello',

@@ -38,6 +38,8 @@ import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
 import { controlPayload, encodeFrame, truncateUtf8, writeMessage, writeText } from './Sender.js'
 import { WebSocketFrame } from './WebSocketFrame.js'
+import { checkTopic } from './pubsub/hub.js'
+import type { PublishData, TopicHub } from './pubsub/hub.js'
 
 export type { Extension, IMessage, SendCallback } from './connection/types.js'
 
@@ -71,6 +73,10 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   private _extensions: Extension[] | null
   /** @internal Set by WebSocketRequest: its remoteAddresses, or null for [the socket's address]. */
   _remoteAddresses: string[] | null | undefined = undefined
+  /** @internal The topics of the server that accepted this connection (null on the client side). */
+  _pubsub: TopicHub | null = null
+  /** @internal This connection's topics (null until its first subscribe; see pubsub/topics.ts). */
+  _topics: Set<string> | null = null
 
   constructor(
     socket: Socket,
@@ -311,6 +317,57 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     }
     const threshold = this._opts.fragmentationThreshold
     this._afterWrite(writeMessage(this.socket, 2, data, this.maskOutgoingPackets, threshold, cb))
+  }
+
+  /** @internal A data message's payload on this connection's own send path (compressed, masked as negotiated). */
+  _sendPayload(opcode: number, payload: Buffer): void {
+    const threshold = this._opts.fragmentationThreshold
+    if (this._deflate !== null) this._deflate.send(opcode, payload, threshold, undefined)
+    else this._afterWrite(writeMessage(this.socket, opcode, payload, this.maskOutgoingPackets, threshold, undefined))
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Topics (server side; see docs/topics.md)
+  // ---------------------------------------------------------------------------------------------
+
+  private _hub(): TopicHub {
+    const hub = this._pubsub
+    if (hub === null) throw new Error('Topics need a connection accepted by a WebSocketServer.')
+    return hub
+  }
+
+  /**
+   * Subscribes to `topic`: `server.publish(topic, …)` and other subscribers' `publish` reach this connection until
+   * it unsubscribes or closes. Returns false when already subscribed, or when the connection has closed.
+   */
+  subscribe(topic: string): boolean {
+    const hub = this._hub()
+    checkTopic(topic)
+    if (this.closeEventEmitted) return false
+    return hub.registry.subscribe(this, topic)
+  }
+
+  /** Leaves `topic`; false when not subscribed to it. */
+  unsubscribe(topic: string): boolean {
+    const hub = this._hub()
+    return hub.registry.unsubscribe(this, checkTopic(topic))
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this._topics?.has(topic) === true
+  }
+
+  /** The topics this connection is subscribed to (a new array). */
+  get topics(): string[] {
+    return this._topics === null ? [] : Array.from(this._topics)
+  }
+
+  /**
+   * Sends `data` (string → text, bytes → binary) to every subscriber of `topic` but this connection — on other
+   * processes too with an adapter — whether or not this connection is subscribed. Returns the local recipients.
+   */
+  publish(topic: string, data: PublishData): number {
+    return this._hub().publish(topic, data, this)
   }
 
   /** Sends a ping; `data` (Buffer or anything with toString()) is cut to 125 bytes. */

@@ -15,6 +15,9 @@ import { resolveDeflateOptions } from './deflate/negotiate.js'
 import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
 import { logger } from './debug.js'
 import { WebSocketRequest } from './WebSocketRequest.js'
+import type { PubSubAdapter } from './pubsub/adapter.js'
+import { TopicHub } from './pubsub/hub.js'
+import type { PublishData } from './pubsub/hub.js'
 
 /** Something with a `toString()`, sent as text by `broadcast`/`broadcastUTF`. */
 export interface IStringified {
@@ -80,11 +83,17 @@ export interface IServerConfig extends ConnectionConfig {
    * `connection.extensions` then shows the agreed parameters. @default false
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions
+  /**
+   * ferrosocket addition: carries topics between processes (e.g. `ferrosocket/redis`): `publish` reaches the
+   * subscribers of every server sharing the transport. Its faults are emitted as `'adapterError'`. See
+   * docs/topics.md.
+   */
+  adapter?: PubSubAdapter
 }
 
 /** The options `mount` gives a default to. */
 type DefaultedOption =
-  | Exclude<keyof IServerConfig, 'httpServer' | keyof ConnectionConfig>
+  | Exclude<keyof IServerConfig, 'httpServer' | 'adapter' | keyof ConnectionConfig>
   | keyof ServerDefaultsOfConnection
 type ServerDefaultsOfConnection = Omit<
   ConnectionConfig,
@@ -120,11 +129,13 @@ export interface WebSocketServer {
   on(event: 'connect', listener: (connection: WebSocketConnection) => void): this
   on(event: 'close', listener: (connection: WebSocketConnection, reason: number, description: string) => void): this
   on(event: 'upgradeError', listener: (error: Error) => void): this
+  on(event: 'adapterError', listener: (error: Error) => void): this
   on(event: string | symbol, listener: (...args: never[]) => void): this
   once(event: 'request', listener: (request: WebSocketRequest) => void): this
   once(event: 'connect', listener: (connection: WebSocketConnection) => void): this
   once(event: 'close', listener: (connection: WebSocketConnection, reason: number, description: string) => void): this
   once(event: 'upgradeError', listener: (error: Error) => void): this
+  once(event: 'adapterError', listener: (error: Error) => void): this
   once(event: string | symbol, listener: (...args: never[]) => void): this
   addListener(event: 'request', listener: (request: WebSocketRequest) => void): this
   addListener(event: 'connect', listener: (connection: WebSocketConnection) => void): this
@@ -133,6 +144,7 @@ export interface WebSocketServer {
     listener: (connection: WebSocketConnection, reason: number, description: string) => void,
   ): this
   addListener(event: 'upgradeError', listener: (error: Error) => void): this
+  addListener(event: 'adapterError', listener: (error: Error) => void): this
   addListener(event: string | symbol, listener: (...args: never[]) => void): this
 }
 
@@ -145,6 +157,7 @@ export interface WebSocketServer {
  * - `'close'` (connection, code, description).
  * - `'upgradeError'` (error): a handshake was refused by `readHandshake` (with `error.httpCode`, 400 or 426), or
  *   an auto-accept failed (500).
+ * - `'adapterError'` (error): a fault of the pub/sub `adapter` (never `'error'`, which would throw unheard).
  */
 export class WebSocketServer extends EventEmitter {
   /** The effective configuration; undefined until `mount`. */
@@ -160,6 +173,8 @@ export class WebSocketServer extends EventEmitter {
     requestResolved: (request: WebSocketRequest): void => this.handleRequestResolved(request),
     connectionClose: connectionCloseListener(this),
   }
+  /** @internal Topics (see pubsub/hub.ts). */
+  readonly _pubsub = new TopicHub(this)
 
   constructor(serverConfig?: IServerConfig) {
     super()
@@ -214,6 +229,7 @@ export class WebSocketServer extends EventEmitter {
     }
     // Bad permessage-deflate settings fail here, not at the first accept().
     resolveDeflateOptions(resolved.perMessageDeflate)
+    if (resolved.adapter !== undefined) this._pubsub.attach(resolved.adapter)
     for (const httpServer of resolved.httpServer) httpServer.on('upgrade', this._handlers.upgrade)
   }
 
@@ -245,7 +261,7 @@ export class WebSocketServer extends EventEmitter {
   broadcastUTF(utfData: IStringified): void {
     if (this.connections.length === 0) return
     const text = utfData.toString()
-    broadcastMessage(this.connections.slice(), utf8Bytes(text), text)
+    broadcastMessage(this.connections.slice(), 0x01, utf8Bytes(text))
   }
 
   /** Sends a binary message to every open connection: the same bytes as `sendBytes` on each, framed once. */
@@ -254,13 +270,31 @@ export class WebSocketServer extends EventEmitter {
     if (!Buffer.isBuffer(binaryData)) {
       throw new Error('You must pass a Node Buffer object to WebSocketConnection.prototype.sendBytes()')
     }
-    broadcastMessage(this.connections.slice(), binaryData, null)
+    broadcastMessage(this.connections.slice(), 0x02, binaryData)
   }
 
-  /** `unmount()` then `closeAllConnections()`. The http server itself stays open. */
-  shutDown(): void {
+  /**
+   * Sends `data` (string → text, Buffer/ArrayBuffer/typed array → binary) to every connection subscribed to
+   * `topic`, framed once; with an `adapter`, to the subscribers of the other processes too. Returns the number of
+   * local recipients. See docs/topics.md.
+   */
+  publish(topic: string, data: PublishData): number {
+    return this._pubsub.publish(topic, data, null)
+  }
+
+  /** Connections of this server subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this._pubsub.registry.count(topic)
+  }
+
+  /**
+   * `unmount()` then `closeAllConnections()`; with an `adapter`, also closes it (the returned promise resolves
+   * when it has; its faults are `'adapterError'` events). The http server itself stays open.
+   */
+  shutDown(): Promise<void> {
     this.unmount()
     this.closeAllConnections()
+    return this._pubsub.close()
   }
 
   /** The `'upgrade'` listener. `head` (bytes after the request headers) is handed to the connection on accept. */
@@ -320,6 +354,7 @@ export class WebSocketServer extends EventEmitter {
 
   handleRequestAccepted(connection: WebSocketConnection): void {
     connection.on('close', this._handlers.connectionClose)
+    connection._pubsub = this._pubsub
     this.connections.push(connection)
     if (log.enabled) log('connect %s (%d open)', connection.remoteAddress, this.connections.length)
     this.emit('connect', connection)
@@ -328,6 +363,7 @@ export class WebSocketServer extends EventEmitter {
   handleConnectionClose(connection: WebSocketConnection, closeReason: number, description: string): void {
     const index = this.connections.indexOf(connection)
     if (index !== -1) this.connections.splice(index, 1)
+    this._pubsub.registry.leaveAll(connection)
     if (log.enabled) log('close %s: %d %s', connection.remoteAddress, closeReason, description)
     this.emit('close', connection, closeReason, description)
   }

@@ -62,6 +62,8 @@ export type { IClientConfig } from './WebSocketClient.js'
 export type { IRouterConfig, IRouterHandler } from './WebSocketRouter.js'
 export type { ICloseEvent, IMessageEvent } from './W3CWebSocket.js'
 export type { PerMessageDeflateOptions, ZlibDeflateOptions } from './deflate/negotiate.js'
+export type { PubSubAdapter, PubSubAdapterHost } from './pubsub/adapter.js'
+export type { PublishData } from './pubsub/hub.js'
 
 const websocket = {
   server: WebSocketServer,

@@ -67,6 +67,16 @@ const stringified: IStringified = { toString: () => 'hi' }
 wsServer.broadcast(stringified)
 wsServer.broadcastUTF('everyone')
 wsServer.broadcastBytes(Buffer.from([1, 2, 3]))
+// Topics (ferrosocket): every kind of data publish accepts, the counts, and the adapter's event.
+wsServer.on('connect', (c: connection) => {
+  const joined: boolean = c.subscribe('room')
+  const topics: string[] = c.topics
+  const sent: number = c.publish('room', new Uint8Array([1])) + wsServer.publish('room', 'hi')
+  console.log(joined, topics, sent, c.isSubscribed('room'), c.unsubscribe('room'), wsServer.subscriberCount('room'))
+  wsServer.publish('room', new ArrayBuffer(2))
+  wsServer.publish('room', Buffer.from('x'))
+})
+wsServer.on('adapterError', (error: Error) => console.error(error.message))
 console.log(wsServer.connections.length, wsServer.pendingRequests.length, connection.CLOSE_REASON_NORMAL)
 wsServer.unmount()
 wsServer.closeAllConnections()

@@ -1,5 +1,5 @@
 /**
- * Broadcast: one message to many server connections, framed once. Server frames are unmasked, so every
+ * One message to many server connections (broadcast, topics), framed once. Server frames are unmasked, so every
  * connection with the same fragmentation threshold gets the very same bytes: they are encoded once per
  * threshold and that one Buffer is written to each socket (issue 7: the per-connection framing cost was most of a
  * broadcast's CPU beside the write itself). Connections with permessage-deflate (compressed per connection, with
@@ -9,28 +9,56 @@
 import { encodeUnmasked } from '../Sender.js'
 import type { WebSocketConnection } from '../WebSocketConnection.js'
 
-/** Sends `payload` (text when `text` is not null: its UTF-8 bytes) to every connection in `connections`. */
-export function broadcastMessage(
-  connections: readonly WebSocketConnection[],
-  payload: Buffer,
-  text: string | null,
-): void {
-  const opcode = text === null ? 0x02 : 0x01
-  let frames: Buffer | null = null
-  let framesThreshold = -1
-  for (const connection of connections) {
-    if (connection._deflate !== null || connection.maskOutgoingPackets) {
-      if (text === null) connection.sendBytes(payload)
-      else connection.sendUTF(text)
-      continue
-    }
+/** The message being fanned out: its opcode and payload, and its frames per threshold once encoded. */
+class Fanout {
+  private frames: Buffer | null = null
+  private framesThreshold = -1
+
+  constructor(
+    private readonly opcode: number,
+    private readonly payload: Buffer,
+  ) {}
+
+  /** Sends the message to `connection`; false when it is not open (nothing sent) or was cut off by it. */
+  to(connection: WebSocketConnection): boolean {
     const socket = connection.socket
-    if (!socket.writable) continue
-    const threshold = connection._opts.fragmentationThreshold
-    if (frames === null || threshold !== framesThreshold) {
-      frames = encodeUnmasked(opcode, payload, threshold)
-      framesThreshold = threshold
+    if (!socket.writable) return false
+    if (connection._deflate !== null || connection.maskOutgoingPackets) {
+      connection._sendPayload(this.opcode, this.payload)
+      return !connection.closeEventEmitted
     }
-    connection._afterWrite(socket.write(frames))
+    const threshold = connection._opts.fragmentationThreshold
+    if (this.frames === null || threshold !== this.framesThreshold) {
+      this.frames = encodeUnmasked(this.opcode, this.payload, threshold)
+      this.framesThreshold = threshold
+    }
+    connection._afterWrite(socket.write(this.frames))
+    // Cut off by the output-buffer limit because of this very message: it will not arrive.
+    return !connection.closeEventEmitted
   }
+}
+
+/** Sends `payload` (opcode 1 text: its UTF-8 bytes, or 2 binary) to every connection in `connections`. */
+export function broadcastMessage(connections: readonly WebSocketConnection[], opcode: number, payload: Buffer): void {
+  const fanout = new Fanout(opcode, payload)
+  for (const connection of connections) fanout.to(connection)
+}
+
+/**
+ * Sends `payload` to the subscribers in `subs` that subscribed before the publish numbered `started`, except
+ * `except` (see pubsub/topics.ts); returns how many it was sent to.
+ */
+export function publishMessage(
+  subs: Map<WebSocketConnection, number>,
+  started: number,
+  except: WebSocketConnection | null,
+  opcode: number,
+  payload: Buffer,
+): number {
+  const fanout = new Fanout(opcode, payload)
+  let sent = 0
+  for (const [connection, since] of subs) {
+    if (since < started && connection !== except && fanout.to(connection)) sent++
+  }
+  return sent
 }
