@@ -221,7 +221,7 @@ test('a protocol outside the requested list, or in another case → connectFaile
 test('protocols requested, server selects none → connect without protocol (browsers; original #92)', async (t) => {
   const o = await handshakeWith(t, (req) => response101(req), ['chat'])
   const connection = connected(o)
-  t.is(connection.protocol ?? undefined, undefined)
+  t.is(connection.protocol as string | undefined, undefined)
   connection.drop(1000, '', true)
 })
 

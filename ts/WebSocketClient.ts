@@ -6,6 +6,7 @@ import http from 'node:http'
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, RequestOptions } from 'node:http'
 import https from 'node:https'
 import type { Socket } from 'node:net'
+import type { Url } from 'node:url'
 import { resolveConnectionOptions } from './config.js'
 import { logger } from './debug.js'
 import type { ConnectionConfig } from './config.js'
@@ -131,8 +132,13 @@ export class WebSocketClient extends EventEmitter {
   protocols: string[] = []
   /** Origin sent by the last `connect()`. */
   origin: string | undefined
-  /** The URL of the last `connect()`, normalised. */
-  url: TargetUrl | undefined
+  /**
+   * The URL of the last `connect()` as the original keeps it: the `url.parse` result (the legacy `Url` passed in
+   * is kept as is; a WHATWG `URL` is parsed from its `href`), with `port` filled in from the scheme when absent.
+   */
+  url: Url | undefined
+  /** The target the handshake uses (hostname without IPv6 brackets, Host header value, path). */
+  private _target: TargetUrl | undefined
   /** Whether the last `connect()` used TLS. */
   secure = false
   /** The `Sec-WebSocket-Key` sent (base64 of 16 random bytes from the CSPRNG). */
@@ -200,7 +206,8 @@ export class WebSocketClient extends EventEmitter {
     const target = parseTargetUrl(requestUrl)
     this.protocols = protocols
     this.origin = origin ?? undefined
-    this.url = target
+    this.url = target.legacy
+    this._target = target
     this.secure = target.secure
     this.protocol = undefined
     const nonce = makeNonce()
@@ -317,7 +324,7 @@ export class WebSocketClient extends EventEmitter {
   }
 
   private _where(): string {
-    const u = this.url
+    const u = this._target
     return u ? `${u.protocol}//${u.hostForHeader}${u.path}` : '?'
   }
 

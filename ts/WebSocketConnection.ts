@@ -50,7 +50,12 @@ const log = logger('connection')
 export class WebSocketConnection extends ConnectionBase implements ReceiverSink, DeflateHost {
   config: ConnectionConfig
   socket: Socket
-  protocol: string | undefined
+  /**
+   * The agreed subprotocol. Without one it keeps what the original keeps: on the server the value given to
+   * `accept()` (usually `null`), on the client `undefined`. Declared `string` as in `@types/websocket`, so code
+   * written for those types compiles unchanged.
+   */
+  protocol: string
   remoteAddress: string | undefined
   webSocketVersion: number | undefined
   /** -1 while open. */
@@ -88,7 +93,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     super()
     this.config = config
     this.socket = socket
-    this.protocol = protocol ?? undefined
+    this.protocol = protocol as string
     this._extensions = extensions !== null && extensions !== undefined && extensions.length > 0 ? extensions : null
     this.remoteAddress = socket.remoteAddress
     this.connected = true
@@ -191,12 +196,50 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   /** @internal Receiver callback: one complete, validated frame. */
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void {
-    const opcode = bits & 0x0f
+    let frame: WebSocketFrame | null = null
     if (!this.assembleFragments) {
-      const frame = WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config)
+      frame = WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config)
       this.emit('frame', frame)
-      if (opcode < 8) return
-    } else if (opcode < 8) {
+    }
+    // Someone patched or overrode processFrame (the original's hook): give it a frame object, as the original did.
+    // Otherwise no frame object is made for a message (one property read per frame).
+    if (this.processFrame !== baseProcessFrame) {
+      frame ??= WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config)
+      this.processFrame(frame)
+      return
+    }
+    this._processFrame(bits, payload)
+  }
+
+  /**
+   * Handles one received frame, as the original's `processFrame`: a data frame becomes (part of) a `'message'`
+   * (nothing with `assembleFragments: false`, where `'frame'` was already emitted), a ping is answered (or handed
+   * to `'ping'` listeners), a pong emitted, a close frame answered. Called for every frame the parser accepted,
+   * in order; a subclass or patch that replaces it sees each frame first and calls the original to continue.
+   * The frame has been validated by then (header, sequence, limits, UTF-8 of text and close reasons): unlike the
+   * original's, this method does not check again, so a hand-made frame is trusted as it is.
+   */
+  processFrame(frame: WebSocketFrame): void {
+    const bits =
+      (frame.fin ? 0x80 : 0) |
+      (frame.rsv1 ? 0x40 : 0) |
+      (frame.rsv2 ? 0x20 : 0) |
+      (frame.rsv3 ? 0x10 : 0) |
+      (frame.opcode & 0x0f)
+    let payload: Buffer = frame.binaryPayload
+    // WebSocketFrame keeps a close frame's status apart from its reason: put the two bytes back.
+    if (frame.opcode === 0x08 && frame.closeStatus !== -1) {
+      const head = Buffer.allocUnsafe(2)
+      head.writeUInt16BE(frame.closeStatus & 0xffff, 0)
+      payload = Buffer.concat([head, payload])
+    }
+    this._processFrame(bits, payload)
+  }
+
+  private _processFrame(bits: number, payload: Buffer): void {
+    const opcode = bits & 0x0f
+    if (opcode < 8) {
+      if (!this.assembleFragments) return
       if (opcode !== 0 && this._deflate !== null) this._deflate.compressed = (bits & 0x40) !== 0
       if ((bits & 0x80) !== 0 && opcode !== 0) {
         this._complete(opcode, payload)
@@ -570,5 +613,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.emit('drain')
   }
 }
+
+/** The shipped `processFrame`: `_receiveFrame` skips making frame objects while it is the one in use. */
+const baseProcessFrame = WebSocketConnection.prototype.processFrame
 
 export default WebSocketConnection

@@ -207,6 +207,7 @@ export class WebSocketRequest extends EventEmitter {
    * - `acceptedProtocol` must be one the client offered, compared case-insensitively as WebSocket-Node's docs
    *   promise (its code compared case-sensitively, so `accept('Chat')` for an offered `Chat` failed). The header
    *   echoes the client's spelling; `connection.protocol` is lower-cased. Otherwise: reject(500) and throw.
+   *   Without one (`null`, `undefined`, `''`), `connection.protocol` is the value passed, as in the original.
    * - `allowedOrigin`, when given, is echoed as `Origin:` (v13) or `Sec-WebSocket-Origin:` (v8). Stricter than
    *   WebSocket-Node: if the request carries an origin that differs (case-insensitively), reject(500) and throw
    *   'Specified origin does not match the origin of the request.' — checking `request.origin` and calling
@@ -237,7 +238,7 @@ export class WebSocketRequest extends EventEmitter {
         deflateLog('offer %s → %s', offer, agreed ? agreed.header : 'declined')
       }
       if (acceptedProtocol) {
-        const lowerCased = String(acceptedProtocol).toLocaleLowerCase()
+        const lowerCased = String(acceptedProtocol).toLowerCase()
         const fullCase = this.protocolFullCaseMap[lowerCased] ?? String(acceptedProtocol)
         const bad = firstNonTokenChar(fullCase)
         if (bad !== undefined) throw new Error(`Illegal character "${bad}" in subprotocol.`)
@@ -268,7 +269,7 @@ export class WebSocketRequest extends EventEmitter {
     const socket = this.socket
     let connection: WebSocketConnection
     try {
-      connection = new WebSocketConnection(socket, extensions, protocol ?? null, false, this.serverConfig)
+      connection = new WebSocketConnection(socket, extensions, protocol, false, this.serverConfig)
     } catch (e) {
       socket.destroy()
       throw e

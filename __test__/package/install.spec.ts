@@ -3,7 +3,10 @@
 //  - main + platform package → backend 'native', an echo round trip works (ESM and CJS consumers);
 //  - main package alone (what an unsupported platform gets) → backend 'ts', same round trip, nothing alarming printed;
 //  - a TypeScript consumer in the style of @types/websocket users compiles against the shipped declarations;
-//  - the `browser` export condition resolves to the browser shim, which works in headless Chromium.
+//  - the `browser` export condition resolves to the browser shim, which works in headless Chromium;
+//  - deep imports `ferrosocket/lib/<Name>` give the main entry's values, from CJS and ESM; a CommonJS TypeScript
+//    project compiles with `module: node16` and `nodenext` (no TS1479) and runs;
+//  - a fresh clone's `npm install` leaves `git status` clean (the lock file agrees with package.json).
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -74,6 +77,57 @@ test('main package alone (unsupported platform): TS twin, same echo, nothing ala
   const forced = run(dir, 'echo.mjs', { FERROSOCKET_BACKEND: 'native' })
   t.not(forced.status, 0)
   t.regex(forced.stderr, /native/i)
+})
+
+test('deep imports ferrosocket/lib/<Name> give the main entry\'s values, from CJS and ESM; lib/utils is not public', (t) => {
+  const dir = project('deep', [mainTarball])
+  const names = ['WebSocketServer', 'WebSocketClient', 'WebSocketRequest', 'WebSocketConnection', 'WebSocketFrame',
+    'WebSocketRouter', 'WebSocketRouterRequest', 'W3CWebSocket', 'websocket', 'version', 'Deprecation']
+  const cjs = run(dir, 'deep.cjs')
+  t.is(cjs.status, 0, cjs.stderr)
+  t.is(cjs.stdout, [...names.map((n) => `${n}:true:true`), 'browser:version+w3cwebsocket', 'utils:MODULE_NOT_FOUND'].join(' '))
+  t.is(cjs.stderr, '')
+  const esm = run(dir, 'deep.mjs')
+  t.is(esm.status, 0, esm.stderr)
+  t.is(esm.stdout, [...names.map((n) => `${n}:true`), 'browser:version+w3cwebsocket'].join(' '))
+})
+
+// TS1479 ("the referenced file is an ECMAScript module and cannot be imported with 'require'") is what a CommonJS
+// project with `module: node16` got; package.json's `types.require` condition gives it CommonJS declarations.
+for (const mod of ['node16', 'nodenext']) {
+  test(`CommonJS TypeScript project, module: ${mod}: named, require, default and deep imports compile and run`, (t) => {
+    const dir = project(`cjs-${mod}`, [mainTarball])
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: mod,
+          strict: true,
+          outDir: 'out',
+          types: ['node'],
+          typeRoots: [path.join(root, 'node_modules', '@types')],
+        },
+        files: ['cjs-consumer.cts'],
+      }),
+    )
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+    t.is(r.status, 0, r.stdout + r.stderr)
+    const ran = run(dir, path.join('out', 'cjs-consumer.cjs'))
+    t.is(ran.status, 0, ran.stderr)
+    t.is(ran.stdout, 'echo:cjs true true')
+  })
+}
+
+// What a contributor does first: clone, `npm install`. The tracked lock file must already be what npm writes
+// (it once pinned `debug` to 4.4.3 while package.json asked for ^4.4.3, so every install rewrote it).
+test('a fresh clone stays clean after npm install (package-lock.json agrees with package.json)', (t) => {
+  const clone = path.join(work, 'clone')
+  execFileSync('git', ['clone', '--quiet', '--no-hardlinks', root, clone], { stdio: 'ignore', timeout: 60_000 })
+  npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], clone)
+  const status = execFileSync('git', ['status', '--porcelain'], { cwd: clone, encoding: 'utf8' })
+  t.is(status, '', `npm install changed tracked files:\n${status}${execFileSync('git', ['diff'], { cwd: clone, encoding: 'utf8' })}`)
 })
 
 test('TypeScript consumer written like an @types/websocket user compiles against the shipped .d.ts', (t) => {

@@ -18,6 +18,13 @@ const SEPARATORS = '()<>@,;:\\"/[]?={} \t'
 
 /** The parts of a `ws:`/`wss:` URL the handshake needs. */
 export interface TargetUrl {
+  /**
+   * What the original stores as `client.url`: the `url.parse` result (a legacy `Url` with `host`, `hostname`,
+   * `port`, `pathname`, `path`, `query`, `href`, …), `port` filled with the scheme's default when the URL has none.
+   * A legacy `Url` object passed in is kept as is (the same object, as in the original); a WHATWG `URL` is parsed
+   * from its `href`.
+   */
+  legacy: Url
   protocol: string
   /** Host name for `http.request` (IPv6 literals without brackets). */
   hostname: string
@@ -43,7 +50,9 @@ export function parseTargetUrl(requestUrl: RequestUrl): TargetUrl {
   let host: string | null | undefined
   let port: string | null | undefined
   let path: string
+  let legacy: Url
   if (requestUrl instanceof URL) {
+    legacy = parseLegacyUrl(requestUrl.href)
     protocol = requestUrl.protocol
     hostname = requestUrl.hostname
     host = requestUrl.host
@@ -51,6 +60,7 @@ export function parseTargetUrl(requestUrl: RequestUrl): TargetUrl {
     path = (requestUrl.pathname || '/') + requestUrl.search
   } else {
     const u = typeof requestUrl === 'string' ? parseLegacyUrl(requestUrl) : requestUrl
+    legacy = u
     protocol = u.protocol
     hostname = u.hostname
     host = u.host
@@ -67,9 +77,12 @@ export function parseTargetUrl(requestUrl: RequestUrl): TargetUrl {
   const secure = protocol === 'wss:' || protocol === 'https:'
   const defaultPort = secure ? '443' : '80'
   if (!port) port = defaultPort
+  // The original fills in the default port on the object it keeps (`this.url.port = defaultPorts[protocol]`).
+  if (!legacy.port) legacy.port = port
   const bare = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname
   const bracketed = bare.includes(':') ? `[${bare}]` : bare
   return {
+    legacy,
     protocol,
     hostname: bare,
     hostForHeader: port === defaultPort ? bracketed : `${bracketed}:${port}`,
@@ -141,7 +154,8 @@ export interface HeaderInputs {
 /**
  * Request headers in the original's order of precedence: `tlsOptions.headers` (wss only), then the caller's
  * headers, then the handshake headers, which always win. A caller's `Host` (any case; the original only saw the
- * exact key `Host`) replaces the computed one.
+ * exact key `Host`) replaces the computed one. `Host` goes first (RFC 9110 §7.2: "a user agent that sends Host
+ * SHOULD send it as the first field"); the others follow in the original's order.
  */
 export function buildRequestHeaders(inp: HeaderInputs): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {}
@@ -157,18 +171,19 @@ export function buildRequestHeaders(inp: HeaderInputs): OutgoingHttpHeaders {
   merge(inp.userHeaders)
   const hostKey = findHeader(headers, 'Host')
   const userHost = hostKey === undefined ? undefined : headers[hostKey]
+  if (hostKey !== undefined) delete headers[hostKey]
   const forced: OutgoingHttpHeaders = {
     Upgrade: 'websocket',
     Connection: 'Upgrade',
     'Sec-WebSocket-Version': String(inp.version),
     'Sec-WebSocket-Key': inp.nonce,
-    Host: userHost !== undefined && userHost !== '' ? userHost : inp.target.hostForHeader,
   }
   if (inp.protocols.length > 0) forced['Sec-WebSocket-Protocol'] = inp.protocols.join(', ')
   if (inp.origin) forced[inp.version === 13 ? 'Origin' : 'Sec-WebSocket-Origin'] = inp.origin
   if (inp.extensions) forced['Sec-WebSocket-Extensions'] = inp.extensions
   merge(forced)
-  return headers
+  // Key order is wire order (Node's http writes an object's headers in that order).
+  return { Host: userHost !== undefined && userHost !== '' ? userHost : inp.target.hostForHeader, ...headers }
 }
 
 /** Does a comma-separated header value contain `token` (case-insensitive, RFC 7230 §3.2.6 / §6.1)? */

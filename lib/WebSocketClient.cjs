@@ -1,0 +1,3 @@
+'use strict'
+// `require('websocket/lib/WebSocketClient')` as in WebSocket-Node: the same value the main entry exports (one module instance).
+module.exports = require('../dist/index.js').WebSocketClient

@@ -1,0 +1,5 @@
+// Types of `ferrosocket/lib/WebSocketServer` (CommonJS, as `websocket/lib/WebSocketServer` was).
+import type * as M from '../dist/index.js' with { 'resolution-mode': 'import' }
+declare const WebSocketServer: typeof M.WebSocketServer
+type WebSocketServer = M.WebSocketServer
+export = WebSocketServer
