@@ -30,6 +30,7 @@ async function run(
   hex: string,
   config: object,
   action?: string,
+  seen?: string[],
 ): Promise<Outcome> {
   const server = net.createServer({ allowHalfOpen: true })
   server.listen(0, '127.0.0.1')
@@ -49,6 +50,15 @@ async function run(
       ? (new Original(socket, [], null, false, cfg) as Conn)
       : (new WebSocketConnection(socket, [], undefined, false, cfg) as unknown as Conn)
   conn.on('error', () => {})
+  if (seen) {
+    // The original's hook: patch processFrame on the instance, record each frame, continue with the original.
+    const base = conn.processFrame!
+    conn.processFrame = function (this: Conn, f: unknown) {
+      const frame = f as { opcode: number; fin: boolean; rsv1: boolean; binaryPayload: Buffer; closeStatus: number }
+      seen.push(`${frame.opcode}:${frame.fin}:${frame.rsv1}:${frame.binaryPayload.toString('hex')}:${frame.closeStatus}`)
+      base.call(this, f)
+    }
+  }
   const messages: string[] = []
   conn.on('message', (m: { type: string; utf8Data?: string; binaryData?: Buffer }) =>
     messages.push(m.type === 'utf8' ? `t:${m.utf8Data}` : `b:${m.binaryData!.toString('hex')}`),
@@ -110,3 +120,48 @@ for (const s of SCENARIOS) {
     t.deepEqual(ours, original)
   })
 }
+
+test('processFrame (patched on the instance) sees every frame as in websocket@1.0.35, and calling through continues', async (t) => {
+  // text, binary, a fragmented text with a ping in the middle, a pong, then close 1000 "bye".
+  const hex = '8105' + '48656c6c6f' + '8203010203' + '0101' + '61' + '890170' + '8001' + '62' + '8a0171' + '880503e8627965'
+  const seenOriginal: string[] = []
+  const seenOurs: string[] = []
+  const original = await run(t, 'original', hex, {}, undefined, seenOriginal)
+  const ours = await run(t, 'ours', hex, {}, undefined, seenOurs)
+  t.deepEqual(seenOurs, seenOriginal)
+  t.is(seenOurs.length, 7)
+  t.deepEqual(ours, original)
+  t.deepEqual(ours.messages, ['t:Hello', 'b:010203', 't:ab'])
+})
+
+test('processFrame overridden in a subclass: it decides what happens to each frame', async (t) => {
+  const server = net.createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const accepted = once(server, 'connection') as Promise<[net.Socket]>
+  const peer = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' })
+  peer.on('error', () => {})
+  peer.on('end', () => peer.end())
+  peer.resume()
+  const [socket] = await accepted
+  t.teardown(() => {
+    socket.destroy()
+    peer.destroy()
+    server.close()
+  })
+  class Filtering extends WebSocketConnection {
+    override processFrame(frame: Parameters<WebSocketConnection['processFrame']>[0]): void {
+      // Swallow binary frames, pass the rest on.
+      if (frame.opcode !== 0x02) super.processFrame(frame)
+    }
+  }
+  const conn = new Filtering(socket, [], null, false, { ...SERVER_DEFAULTS, keepalive: false })
+  const messages: string[] = []
+  conn.on('message', (m) => messages.push(m.type))
+  const closed = once(conn, 'close')
+  conn._addSocketEventListeners()
+  peer.write(peerBytes('server', '8203010203' + '810161' + '880203e8'))
+  const [code] = await within(closed, 5000, 'close')
+  t.deepEqual(messages, ['utf8'])
+  t.is(code, 1000)
+})
