@@ -3,7 +3,11 @@
  * WebSocketConnection*.spec.ts: each test is named after the advisory or attack it stops, and runs on the backend
  * chosen by FERROSOCKET_BACKEND (npm test runs both).
  */
+import http from 'node:http'
 import test from 'ava'
+import { MAX_PAYLOAD_SIZE, resolveConnectionOptions } from '../ts/config.js'
+import { WebSocketClient } from '../ts/WebSocketClient.js'
+import { WebSocketServer } from '../ts/WebSocketServer.js'
 import { takeMaskKeys } from '../ts/maskKeys.js'
 import { closeOf, collect, connPair, frameHex, peerBytes, ROLES, until } from './helpers/conn-pair.js'
 
@@ -148,4 +152,105 @@ test.serial('client: GHSA-w67g-5rqw-f597 (weak mask PRNG) — no Math.random, ke
   const diffs = new Set<number>()
   for (let i = 4; i + 4 <= 4000; i += 4) diffs.add((keys.readUInt32BE(i) - keys.readUInt32BE(i - 4)) >>> 0)
   t.true(diffs.size > 990)
+})
+
+// Issue 13 (1): "unlimited" limits let a declared length reach Buffer.allocUnsafe, which threw (a RangeError out
+// of the socket's 'data' handler killed the process) or allocated 4 GiB for a header and one byte.
+const UNLIMITED = [
+  ['Number.MAX_SAFE_INTEGER', Number.MAX_SAFE_INTEGER],
+  ['Infinity', Infinity],
+  ['2 ** 33', 2 ** 33],
+] as const
+
+for (const role of ROLES) {
+  for (const [name, limit] of UNLIMITED) {
+    test(`${role}: limits ${name} — a declared 2^40-byte frame + 1 byte → 1009, no crash`, async (t) => {
+      const p = await connPair(t, role, { maxReceivedFrameSize: limit, maxReceivedMessageSize: limit })
+      p.send('827f0000010000000000' + '61')
+      t.is((await p.closed()).code, 1009)
+      const fs = await p.waitFrames((f) => f.length === 1)
+      t.is(closeOf(fs[0]!).code, 1009)
+    })
+  }
+
+  test(`${role}: limits unlimited — 2^32 is refused (1009), 2^32 − 1 allocates only what arrived`, async (t) => {
+    const refused = await connPair(t, role, { maxReceivedFrameSize: Infinity, maxReceivedMessageSize: Infinity })
+    refused.send('827f0000000100000000' + '61')
+    t.is((await refused.closed()).code, 1009)
+
+    const p = await connPair(t, role, { maxReceivedFrameSize: Infinity, maxReceivedMessageSize: Infinity })
+    const before = process.memoryUsage().arrayBuffers
+    // Fed synchronously: the header and 1,000 payload bytes are handled when handleSocketData returns.
+    p.conn.handleSocketData(peerBytes(role, '827f00000000ffffffff' + '61'.repeat(1000)))
+    const grown = process.memoryUsage().arrayBuffers - before
+    t.true(grown < 16 * 1024 * 1024, `external memory grew ${grown} bytes for 1,000 received`)
+    t.true(p.conn.connected)
+  })
+
+  // Issue 13 (3): the parser kept the limits it was built with; a limit set on the connection was ignored.
+  test(`${role}: maxReceivedMessageSize lowered at run time — a 3,000-byte fragmented message → 1009`, async (t) => {
+    const p = await connPair(t, role)
+    p.conn.maxReceivedMessageSize = 1000
+    const got = collect(p)
+    p.send(frameHex(0x01, 'a'.repeat(1500)) + frameHex(0x80, 'b'.repeat(1500)))
+    t.is((await p.closed()).code, 1009)
+    t.deepEqual(got, [])
+  })
+
+  test(`${role}: maxReceivedMessageSize lowered at run time — a 2,000-byte single frame → 1009`, async (t) => {
+    const p = await connPair(t, role)
+    const got = collect(p)
+    p.send(frameHex(0x81, 'x'.repeat(500)))
+    await until(() => got.length === 1)
+    p.conn.maxReceivedMessageSize = 1000
+    t.is(p.conn.maxReceivedMessageSize, 1000)
+    p.send(frameHex(0x82, Buffer.alloc(2000)))
+    t.is((await p.closed()).code, 1009)
+    t.is(got.length, 1)
+  })
+
+  test(`${role}: maxReceivedMessageSize raised at run time — a 2 MiB message is delivered`, async (t) => {
+    const p = await connPair(t, role, { maxReceivedFrameSize: 4 << 20 })
+    p.conn.maxReceivedMessageSize = 4 << 20
+    const got: number[] = []
+    p.conn.on('message', (m) => got.push(m.type === 'binary' ? m.binaryData.length : -1))
+    p.send(frameHex(0x82, Buffer.alloc(2 << 20, 7)))
+    await until(() => got.length === 1, 10000)
+    t.deepEqual(got, [2 << 20])
+    t.true(p.conn.connected)
+  })
+}
+
+test('limit options: not a number >= 0 → TypeError/RangeError naming the option; above 2^32 − 1 clamped', (t) => {
+  t.throws(() => resolveConnectionOptions({ maxReceivedFrameSize: -1 }), {
+    instanceOf: RangeError,
+    message: 'maxReceivedFrameSize must be a number of bytes >= 0; got -1',
+  })
+  t.throws(() => resolveConnectionOptions({ maxReceivedMessageSize: NaN }), {
+    instanceOf: RangeError,
+    message: 'maxReceivedMessageSize must be a number of bytes >= 0; got NaN',
+  })
+  t.throws(() => resolveConnectionOptions({ maxReceivedMessageSize: '1e6' as unknown as number }), {
+    instanceOf: TypeError,
+    message: /^maxReceivedMessageSize must be a number of bytes >= 0 \(Infinity = 4294967295\); got string$/,
+  })
+  t.throws(() => resolveConnectionOptions({ maxReceivedFragments: -3 }), {
+    instanceOf: RangeError,
+    message: 'maxReceivedFragments must be a number >= 0 (0 = unlimited); got -3',
+  })
+  t.throws(() => new WebSocketClient({ maxReceivedFrameSize: null as unknown as number }), { instanceOf: TypeError })
+  const server = http.createServer()
+  t.throws(() => new WebSocketServer({ httpServer: server, maxReceivedMessageSize: -1 }), { instanceOf: RangeError })
+  const o = resolveConnectionOptions({ maxReceivedFrameSize: Infinity, maxReceivedMessageSize: 2 ** 40 })
+  t.is(o.maxFrameSize, MAX_PAYLOAD_SIZE)
+  t.is(o.maxMessageSize, MAX_PAYLOAD_SIZE)
+  t.is(MAX_PAYLOAD_SIZE, 2 ** 32 - 1)
+})
+
+test('limit options: connection.maxReceivedMessageSize refuses a non-number or negative value', async (t) => {
+  const p = await connPair(t, 'server')
+  t.throws(() => (p.conn.maxReceivedMessageSize = -1), { instanceOf: RangeError })
+  t.throws(() => (p.conn.maxReceivedMessageSize = 'x' as unknown as number), { instanceOf: TypeError })
+  p.conn.maxReceivedMessageSize = Infinity
+  t.is(p.conn.maxReceivedMessageSize, MAX_PAYLOAD_SIZE)
 })

@@ -5,7 +5,9 @@
  * views on the chunk (the codec unmasked them in place; Node never reuses a socket chunk). A frame whose payload
  * crosses chunks is collected into its own buffer piece by piece: each piece is unmasked with the key rotated by
  * the bytes already seen and, for text, fed through `codec.utf8Stream` at once, so invalid UTF-8 fails at the
- * first bad piece (Autobahn 6.4.x strict) and memory is bounded by the declared (already checked) length.
+ * first bad piece (Autobahn 6.4.x strict). That buffer grows with the bytes that arrive (doubling, capped at the
+ * declared length), never to a length only declared: a header announcing 4 GiB followed by one byte costs
+ * 64 KiB, not a 4 GiB allocation (issue 13).
  * A header split across chunks (< 14 bytes) is kept in a 14-byte scratch buffer and completed from the next
  * chunk without copying the rest of it.
  */
@@ -49,6 +51,11 @@ const OUT_FRAMES = 256
 /** Descriptor slots: the complete frames plus one for a pending frame's header. */
 const OUT_CAPACITY = OUT_FRAMES + 1
 const EMPTY = Buffer.alloc(0)
+/**
+ * First size of a pending payload's buffer (or the declared length if smaller): one socket read's worth (Node
+ * reads up to 64 KiB at a time), so most frames that cross a chunk boundary are never copied twice.
+ */
+const PENDING_MIN = 64 * 1024
 
 /*
  * Memory: an idle connection holds no typed arrays or scratch Buffers. Parsing is synchronous, so every receiver
@@ -94,7 +101,7 @@ const FLAGS = { paused: 1, stopped: 2, running: 4, tailPending: 8, fromHdr: 16, 
 export class Receiver {
   declare private _bits: number
   declare private readonly sink: ReceiverSink
-  declare private readonly opts: ParseOptions
+  declare private opts: ParseOptions
 
   // The message state slots of parseFrames (S_MESSAGE_OPCODE, S_MESSAGE_BYTES, S_UTF8, S_FRAGMENTS).
   declare private mOpcode: number
@@ -124,9 +131,10 @@ export class Receiver {
   declare private hdrLen: number
   declare private hdrNeed: number
 
-  // A frame whose payload crosses chunks.
+  // A frame whose payload crosses chunks: its bytes so far in pBuf (capacity ≤ pLen), pLen the declared length.
   declare private pBuf: Buffer | null
   declare private pPos: number
+  declare private pLen: number
   declare private pBits: number
   declare private pKey: number
 
@@ -163,6 +171,7 @@ export class Receiver {
     this.hdrNeed = 0
     this.pBuf = null
     this.pPos = 0
+    this.pLen = 0
     this.pBits = 0
     this.pKey = 0
     // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
@@ -190,6 +199,15 @@ export class Receiver {
     if (this.cur === null) this.cur = chunk
     else (this.queue ??= []).push(chunk)
     if (!this.running && !this.paused) this.run()
+  }
+
+  /**
+   * Applies new limits from the next frame header on (a limit set on the connection at run time, as in
+   * WebSocket-Node); the message in progress is checked against them too.
+   */
+  setLimits(maxFrameSize: number, maxMessageSize: number, maxFragments: number): void {
+    const o = this.opts
+    this.opts = sharedParseOptions(o.flags, maxFrameSize, maxMessageSize, maxFragments)
   }
 
   /** Continues delivery after `paused` was cleared. */
@@ -332,7 +350,8 @@ export class Receiver {
       const len = out[d + D_PAYLOAD_LENGTH] as number
       this.pBits = bits
       this.pKey = out[d + D_MASK_KEY] as number
-      this.pBuf = Buffer.allocUnsafe(len)
+      this.pBuf = Buffer.allocUnsafe(Math.min(len, PENDING_MIN))
+      this.pLen = len
       this.pPos = 0
       const opcode = bits & 0x0f
       this.pText = opcode < 8 && this.mOpcode === OPCODE_TEXT
@@ -362,9 +381,16 @@ export class Receiver {
   }
 
   private feedPending(cur: Buffer): void {
-    const pBuf = this.pBuf as Buffer
-    const n = Math.min(pBuf.length - this.pPos, cur.length - this.pos)
+    let pBuf = this.pBuf as Buffer
+    const pLen = this.pLen
     const at = this.pPos
+    const n = Math.min(pLen - at, cur.length - this.pos)
+    if (at + n > pBuf.length) {
+      // Grown only for bytes that are here: at most twice what arrived, at most the declared length.
+      const grown = Buffer.allocUnsafe(Math.min(pLen, Math.max(at + n, 2 * pBuf.length)))
+      pBuf.copy(grown, 0, 0, at)
+      pBuf = this.pBuf = grown
+    }
     if ((this.pBits & 0x100) !== 0) {
       // The key rotated by the payload bytes already seen (k0 is the top byte of pKey).
       const key = this.pKey >>> 0
@@ -379,12 +405,12 @@ export class Receiver {
     }
     this.pos += n
     this.pPos = at + n
-    const complete = this.pPos === pBuf.length
+    const complete = this.pPos === pLen
     const fin = (this.pBits & 0x80) !== 0
     if (this.pText) {
       const u = codec.utf8Stream(this.mUtf8, pBuf.subarray(at, at + n), complete && fin)
       if (u < 0) {
-        this.fail(ErrorCode.InvalidUtf8, { bits: this.pBits, length: pBuf.length })
+        this.fail(ErrorCode.InvalidUtf8, { bits: this.pBits, length: pLen })
         return
       }
       this.mUtf8 = u
@@ -397,7 +423,7 @@ export class Receiver {
     } else if (opcode === OPCODE_CLOSE) {
       const decoded = codec.decodeClosePayload(pBuf)
       if (typeof decoded === 'number') {
-        this.fail(decoded, { bits: this.pBits, length: pBuf.length })
+        this.fail(decoded, { bits: this.pBits, length: pLen })
         return
       }
     }

@@ -24,6 +24,7 @@ import {
   TEXT_TOO_MANY_PONGS,
 } from './constants.js'
 import type { ConnectionState } from './constants.js'
+import { defaultMaxFragments, sizeLimit } from './config.js'
 import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
 import type { ProtocolError } from './errors.js'
 import { MessageAssembler } from './connection/assembler.js'
@@ -126,13 +127,24 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this._opts = { ...this._opts, closeTimeout: value }
   }
 
-  /** Largest (fragmented) message accepted (the config's `maxReceivedMessageSize`). */
+  /**
+   * Largest message accepted (the config's `maxReceivedMessageSize`). Settable, as in WebSocket-Node: from the next
+   * frame header on, the message in progress included; the derived default of `maxReceivedFragments` follows it.
+   * Throws for anything but a number >= 0; values above 2^32 − 1 act as 2^32 − 1 (`MAX_PAYLOAD_SIZE`).
+   */
   get maxReceivedMessageSize(): number {
     return this._opts.maxMessageSize
   }
 
   set maxReceivedMessageSize(value: number) {
-    this._opts = { ...this._opts, maxMessageSize: value }
+    if (value === undefined) throw new TypeError('maxReceivedMessageSize must be a number of bytes >= 0; got undefined')
+    const maxMessageSize = sizeLimit(value, 'maxReceivedMessageSize', 0)
+    const opts = this._opts
+    const maxFragments =
+      this.config.maxReceivedFragments === undefined ? defaultMaxFragments(maxMessageSize) : opts.maxFragments
+    this._opts = { ...opts, maxMessageSize, maxFragments }
+    // Without assembly nothing is buffered beyond one frame: the receiver has no message limit then.
+    if (opts.assembleFragments) this._receiver.setLimits(opts.maxFrameSize, maxMessageSize, maxFragments)
   }
 
   /** The negotiated extensions: `[]`, or permessage-deflate with its parameters. */

@@ -8,6 +8,7 @@ import type { Server as HttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { WebSocketConnection } from './WebSocketConnection.js'
+import { resolveConnectionOptions } from './config.js'
 import type { ConnectionConfig } from './config.js'
 import { broadcastMessage } from './connection/broadcast.js'
 import { utf8Bytes } from './connection/text.js'
@@ -227,7 +228,8 @@ export class WebSocketServer extends EventEmitter {
         )
       }
     }
-    // Bad permessage-deflate settings fail here, not at the first accept().
+    // Bad limits and permessage-deflate settings fail here, not at the first accept().
+    resolveConnectionOptions(resolved)
     resolveDeflateOptions(resolved.perMessageDeflate)
     if (resolved.adapter !== undefined) this._pubsub.attach(resolved.adapter)
     for (const httpServer of resolved.httpServer) httpServer.on('upgrade', this._handlers.upgrade)

@@ -7,9 +7,15 @@ import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
 
 /** Connection options (WebSocket-Node's names and meanings, plus ferrosocket's additive safety limits). */
 export interface ConnectionConfig {
-  /** Largest accepted frame payload, checked from the header before any payload is read (→ 1009). Default 64 KiB. */
+  /**
+   * Largest accepted frame payload, checked from the header before any payload is read (→ 1009). Default 64 KiB.
+   * A number >= 0; `Infinity` (or anything above) means the effective maximum, `MAX_PAYLOAD_SIZE` (2^32 − 1).
+   */
   maxReceivedFrameSize?: number
-  /** Largest accepted message (sum of its fragments) (→ 1009). Default 1 MiB. */
+  /**
+   * Largest accepted message (sum of its fragments) (→ 1009). Default 1 MiB. A number >= 0, at most
+   * `MAX_PAYLOAD_SIZE` (2^32 − 1) in effect.
+   */
   maxReceivedMessageSize?: number
   /** Split outgoing messages longer than `fragmentationThreshold`. Default true. */
   fragmentOutgoingMessages?: boolean
@@ -85,9 +91,47 @@ export interface ResolvedConnectionOptions {
 const num = (v: unknown, fallback: number): number =>
   typeof v === 'number' && v >= 0 && !Number.isNaN(v) ? v : fallback
 
-/** Applies the defaults; throws WebSocket-Node's errors for non-numeric keepalive settings. */
+/**
+ * The largest frame or message payload ferrosocket accepts, whatever the limits say: 2^32 − 1 bytes. A received
+ * frame or message is held in one Buffer (Node 20's largest is 2^32 bytes), and a limit above what can be held
+ * would let a peer's declared length reach `Buffer.allocUnsafe` and throw (issue 13). Lengths of 2^32 or more are
+ * refused from the header with 1009, on every Node version. Text messages are also bounded by V8's maximum string
+ * length (~512 MiB; above it → 1009).
+ */
+export const MAX_PAYLOAD_SIZE = 0xffff_ffff
+
+/**
+ * A size limit option: `undefined` → `fallback`; a number >= 0 (Infinity included) → itself, clamped to
+ * MAX_PAYLOAD_SIZE; anything else throws (a typo such as a string or a negative value used to fall back to the
+ * default silently).
+ */
+export function sizeLimit(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number of bytes >= 0 (Infinity = ${MAX_PAYLOAD_SIZE}); got ${typeof value}`)
+  }
+  if (!(value >= 0)) throw new RangeError(`${name} must be a number of bytes >= 0; got ${value}`)
+  return Math.min(value, MAX_PAYLOAD_SIZE)
+}
+
+/** A count option (`0` = unlimited): `undefined` → `fallback`; a number >= 0 → itself; anything else throws. */
+function countLimit(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number >= 0 (0 = unlimited); got ${typeof value}`)
+  if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0 (0 = unlimited); got ${value}`)
+  return value
+}
+
+/** The fragment limit's default for a message limit (see `maxReceivedFragments`). */
+export const defaultMaxFragments = (maxMessageSize: number): number =>
+  Math.max(1024, Math.ceil(maxMessageSize / 64))
+
+/**
+ * Applies the defaults; throws WebSocket-Node's errors for non-numeric keepalive settings, and a TypeError or
+ * RangeError naming the option for a size or count limit that is not a number >= 0.
+ */
 export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConnectionOptions {
-  const maxMessageSize = num(config.maxReceivedMessageSize, 0x100000)
+  const maxMessageSize = sizeLimit(config.maxReceivedMessageSize, 'maxReceivedMessageSize', 0x100000)
   const keepalive = Boolean(config.keepalive)
   const useNativeKeepalive = Boolean(config.useNativeKeepalive)
   const dropConnectionOnKeepaliveTimeout = config.dropConnectionOnKeepaliveTimeout !== false
@@ -103,9 +147,9 @@ export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConn
   }
   const assembleFragments = config.assembleFragments !== false
   return {
-    maxFrameSize: num(config.maxReceivedFrameSize, 0x10000),
+    maxFrameSize: sizeLimit(config.maxReceivedFrameSize, 'maxReceivedFrameSize', 0x10000),
     maxMessageSize,
-    maxFragments: num(config.maxReceivedFragments, Math.max(1024, Math.ceil(maxMessageSize / 64))),
+    maxFragments: countLimit(config.maxReceivedFragments, 'maxReceivedFragments', defaultMaxFragments(maxMessageSize)),
     fragmentationThreshold: config.fragmentOutgoingMessages === false ? 0 : num(config.fragmentationThreshold, 0x4000),
     keepalive,
     keepaliveInterval: num(config.keepaliveInterval, 20000),

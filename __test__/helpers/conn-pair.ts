@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import type { ExecutionContext } from 'ava'
 import type { ConnectionConfig } from '../../ts/config.js'
+import type { Extension } from '../../ts/connection/types.js'
 import { WebSocketConnection } from '../../ts/WebSocketConnection.js'
 
 export type Role = 'server' | 'client'
@@ -149,12 +150,15 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ])
 }
 
-/** Opens the pair; everything is torn down in t.teardown. */
+/**
+ * Opens the pair; everything is torn down in t.teardown. `options.extensions`: the extensions the handshake agreed
+ * on (e.g. `PMD` with `perMessageDeflate: true` in `config`).
+ */
 export async function connPair(
   t: ExecutionContext,
   role: Role,
   config: ConnectionConfig = {},
-  options: { listen?: boolean } = {},
+  options: { listen?: boolean; extensions?: Extension[] } = {},
 ): Promise<Pair> {
   // Half-open allowed on both ends, as on http servers' sockets: each side decides when to end.
   const server = net.createServer({ allowHalfOpen: true })
@@ -176,7 +180,8 @@ export async function connPair(
     peer.destroy()
     server.close()
   })
-  conn = new WebSocketConnection(ours, [], undefined, role === 'client', { ...SERVER_DEFAULTS, ...config })
+  const extensions = options.extensions ?? []
+  conn = new WebSocketConnection(ours, extensions, undefined, role === 'client', { ...SERVER_DEFAULTS, ...config })
   let closeEvent: CloseEvent | null = null
   const closeWaiters: Array<(e: CloseEvent) => void> = []
   conn.on('close', (code: number, description: string) => {
@@ -238,6 +243,9 @@ export function closeOf(f: WireFrame): { code: number; reason: string } {
   if (f.payload.length < 2) return { code: 1005, reason: '' }
   return { code: f.payload.readUInt16BE(0), reason: f.payload.subarray(2).toString('utf8') }
 }
+
+/** permessage-deflate as agreed with no parameters (context takeover, 15-bit windows both ways). */
+export const PMD: Extension[] = [{ name: 'permessage-deflate', params: [] }]
 
 /** Runs the body once per role. */
 export const ROLES: Role[] = ['server', 'client']
