@@ -45,6 +45,8 @@ import type { PublishData, TopicHub } from './pubsub/hub.js'
 export type { Extension, IMessage, SendCallback } from './connection/types.js'
 
 const EMPTY = Buffer.alloc(0)
+/** `closeDescription` while open: null, as in the original (the declared type follows @types/websocket). */
+const NOT_CLOSED = null as unknown as string
 /** State changes and close reasons (`DEBUG=ferrosocket:connection`); never on the per-message path. */
 const log = logger('connection')
 
@@ -57,12 +59,14 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
    * written for those types compiles unchanged.
    */
   protocol: string
-  remoteAddress: string | undefined
-  webSocketVersion: number | undefined
+  /** The peer's address (the X-Forwarded-For client on a server that trusts it). Declared as in @types/websocket. */
+  remoteAddress: string
+  /** 8 or 13, set by the request or client that made the connection. */
+  webSocketVersion!: number
   /** -1 while open. */
   closeReasonCode = -1
-  /** null while open. */
-  closeDescription: string | null = null
+  /** null while open (declared `string`, as in `@types/websocket`). */
+  closeDescription: string = NOT_CLOSED
   state: ConnectionState = STATE_OPEN
   // connected, closeEventEmitted, waitingForCloseResponse, receivedEnd, outputBufferFull, inputPaused,
   // socketHadError, maskOutgoingPackets, assembleFragments: bits of one field (see ConnectionBase).
@@ -96,7 +100,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.socket = socket
     this.protocol = protocol as string
     this._extensions = extensions !== null && extensions !== undefined && extensions.length > 0 ? extensions : null
-    this.remoteAddress = socket.remoteAddress
+    this.remoteAddress = socket.remoteAddress as string
     this.connected = true
     this.maskOutgoingPackets = maskOutgoingPackets
     const opts = (this._opts = sharedOptions(config))

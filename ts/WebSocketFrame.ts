@@ -42,7 +42,8 @@ export class WebSocketFrame {
   protocolError = false
   frameTooLarge = false
   invalidCloseFrameLength = false
-  dropReason: string | undefined = undefined
+  /** Why `addData` refused the frame; undefined until then (declared `string`, as in `@types/websocket`). */
+  dropReason: string = undefined as unknown as string
   parseState = DECODE_HEADER
 
   /** `maskBytes` (4 bytes) and `frameHeader` (10 bytes): scratch buffers, shared per connection in WebSocket-Node. */

@@ -85,15 +85,19 @@ export class WebSocketRequest extends EventEmitter {
   remoteAddresses: string[]
   /** 8 or 13. */
   webSocketVersion!: number
-  /** The `Origin` header (version 13) or `Sec-WebSocket-Origin` (version 8); undefined for non-browser clients. */
-  origin: string | undefined
+  /**
+   * The `Origin` header (version 13) or `Sec-WebSocket-Origin` (version 8). Undefined at run time for clients that
+   * send none (non-browser clients), as in the original; declared `string` as `@types/websocket` declares it, so
+   * its README pattern `originIsAllowed(request.origin)` compiles. Check it before trusting it.
+   */
+  origin!: string
   /** The offered extensions (`parseExtensions` on); only permessage-deflate is negotiated, if enabled. */
   requestedExtensions: IRequestedExtension[] = []
   /** The offered subprotocols, lower-cased, in the client's order. */
   requestedProtocols: string[] = []
   /** Lower-cased protocol → the client's spelling. Null prototype, so `__proto__` is just a name. */
   protocolFullCaseMap: { [lowerCased: string]: string } = Object.create(null) as { [lowerCased: string]: string }
-  /** The request's cookies (`parseCookies` on). `value` is null for a pair without `=`. */
+  /** The request's cookies (`parseCookies` on). `value` is null at run time for a pair without `=`. */
   cookies: IParsedCookie[] = []
   /** The server configuration (shared by reference, as in WebSocket-Node). */
   serverConfig: IServerConfig
@@ -165,7 +169,7 @@ export class WebSocketRequest extends EventEmitter {
     }
 
     const origin = version === 13 ? headers.origin : headers['sec-websocket-origin']
-    this.origin = Array.isArray(origin) ? origin.join(', ') : origin
+    this.origin = (Array.isArray(origin) ? origin.join(', ') : origin) as string
 
     const offer = parseProtocols(headers['sec-websocket-protocol'])
     this.requestedProtocols = offer.requested

@@ -17,11 +17,18 @@ export interface ICookie {
   httponly?: boolean | undefined
 }
 
-/** A cookie sent by the client. `value` is null for a pair without `=` (WebSocket-Node's shape). */
+/**
+ * A cookie sent by the client. At run time `value` is null for a pair without `=` (WebSocket-Node's shape); it is
+ * declared `string`, as `@types/websocket` declares `request.cookies` (`ICookie[]`), so code written for those
+ * types compiles unchanged.
+ */
 export interface IParsedCookie {
   name: string
-  value: string | null
+  value: string
 }
+
+/** The `value` of a pair without `=`, as WebSocket-Node gives it (see IParsedCookie). */
+const NO_VALUE = null as unknown as string
 
 /**
  * WebSocket-Node's `parseCookies`: split on `;` or `,` plus spaces; trim name and value, strip one leading quote
@@ -32,7 +39,7 @@ export function parseCookies(header: string | undefined): IParsedCookie[] {
   if (!header || typeof header !== 'string') return []
   return splitList(header, ';,', true).map((pair): IParsedCookie => {
     const eq = pair.indexOf('=')
-    if (eq === -1) return { name: pair, value: null }
+    if (eq === -1) return { name: pair, value: NO_VALUE }
     let value = pair.slice(eq + 1).trim()
     if (value[0] === '"') value = value.slice(1, -1)
     return { name: pair.slice(0, eq).trim(), value: decodeURIComponent(value) }
