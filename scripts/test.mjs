@@ -19,6 +19,7 @@ step('typecheck (tsc --noEmit)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit
 step('cargo test', 'cargo', ['test', '--workspace', '--quiet'])
 step('fuzz corpus replay (cargo test in fuzz/, no libFuzzer)', 'bash', ['scripts/fuzz.sh', '--replay'])
 step('chromium (interop peer; installs once)', 'sh', ['scripts/install-chromium.sh'])
+step('redis-server (cluster tests start their own; installs once)', 'sh', ['scripts/install-redis.sh'])
 for (const backend of ['native', 'ts']) {
   step(`ava, FERROSOCKET_BACKEND=${backend}`, 'npx', ['ava', ...only], { FERROSOCKET_BACKEND: backend })
 }

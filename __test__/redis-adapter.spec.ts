@@ -1,0 +1,347 @@
+// ferrosocket/redis against a real redis-server (started here on a free 127.0.0.1 port, no persistence), with
+// in-process hosts standing in for servers: wire format, interest, sharded mode, faults, close. The end-to-end tests
+// with real servers in real processes are in redis-cluster.spec.ts.
+import test from 'ava'
+import createDebug from 'debug'
+import { randomBytes } from 'node:crypto'
+import { createClient } from 'redis'
+import { HEADER_BYTES, decodeEnvelope, encodeEnvelope, newOrigin } from '../ts/redis/envelope.js'
+import { RedisAdapter, RedisAdapterError, redisAdapter, type RedisClientLike } from '../ts/redis/index.js'
+import { startRedis, type RedisServer } from './helpers/redis-server.js'
+import { TestHost, adminClient, numsub, waitFor, type Admin } from './helpers/redis-host.js'
+
+let redis: RedisServer
+let admin: Admin
+let prefixes = 0
+/** A channel prefix of its own per test, so the tests share one Redis without hearing each other. */
+const freshPrefix = () => `t${process.pid}-${++prefixes}:`
+
+test.before(async () => {
+  redis = await startRedis()
+  admin = await adminClient(redis.url)
+})
+test.after.always(async () => {
+  await admin?.close().catch(() => {})
+  await redis?.dispose()
+})
+
+/** Two adapters (two "processes") on `url`, closed at teardown. */
+async function pair(t: { teardown: (fn: () => Promise<void>) => void }, url: string, extra: object = {}) {
+  const channelPrefix = freshPrefix()
+  const a = new TestHost(redisAdapter({ url, channelPrefix, ...extra }))
+  const b = new TestHost(redisAdapter({ url, channelPrefix, ...extra }))
+  t.teardown(async () => {
+    await a.adapter.close()
+    await b.adapter.close()
+  })
+  await Promise.all([a.adapter.ready(), b.adapter.ready()])
+  return { a, b, channelPrefix }
+}
+
+test('envelope: header layout, own origin recognised, malformed inputs named', (t) => {
+  const origin = newOrigin()
+  const env = encodeEnvelope(origin, Buffer.from('hi'), false)
+  t.is(env.length, HEADER_BYTES + 2)
+  t.is(env.subarray(0, 2).toString('hex'), '0100')
+  t.deepEqual(env.subarray(2, 18), origin)
+  t.is(env.subarray(18).toString(), 'hi')
+  t.is(encodeEnvelope(origin, Buffer.alloc(0), true).subarray(0, 2).toString('hex'), '0101')
+  t.deepEqual(decodeEnvelope(env, origin), { kind: 'own' })
+  const other = decodeEnvelope(env, newOrigin())
+  t.is(other.kind, 'message')
+  if (other.kind === 'message') t.is(other.payload.toString(), 'hi')
+  t.regex(String((decodeEnvelope(Buffer.alloc(17), origin) as { reason: string }).reason), /shorter than the header/)
+  const v2 = Buffer.from(env)
+  v2[0] = 2
+  t.regex(String((decodeEnvelope(v2, origin) as { reason: string }).reason), /unknown version 2/)
+  const flags = Buffer.from(env)
+  flags[1] = 0x03
+  t.regex(String((decodeEnvelope(flags, origin) as { reason: string }).reason), /unknown flags 0x3/)
+})
+
+test('options: url or client required, bad prefix and maxPendingBytes refused, one server per adapter', (t) => {
+  t.throws(() => redisAdapter({}), { instanceOf: TypeError, message: /url.*client/ })
+  t.throws(() => redisAdapter({ url: 'redis://x', channelPrefix: 3 as unknown as string }), { instanceOf: TypeError })
+  t.throws(() => redisAdapter({ url: 'redis://x', maxPendingBytes: 0 }), { instanceOf: TypeError })
+  const adapter = redisAdapter({ url: redis.url })
+  t.is(adapter.channelPrefix, 'ferrosocket:')
+  t.false(adapter.sharded)
+  return adapter.ready().then(
+    () => t.fail('ready() before attach must reject'),
+    (error: Error) => t.regex(error.message, /not attached/),
+  )
+})
+
+test('text and binary cross byte-exact at every size; a process never gets its own message; order is kept', async (t) => {
+  const { a, b } = await pair(t, redis.url)
+  a.subscribe('room')
+  b.subscribe('room')
+  await waitFor('both subscribed', async () => (await numsub(admin, `${a.adapter.channelPrefix}room`)) === 2)
+  const sizes = [0, 1, 125, 126, 127, 65535, 65536, 70_000, 1 << 20]
+  const sent: { data: Buffer; binary: boolean }[] = []
+  for (const size of sizes) {
+    const bin = randomBytes(size)
+    sent.push({ data: bin, binary: true })
+    // Text of exactly `size` bytes with multi-byte characters in it (UTF-8 stays byte-exact).
+    const text = Buffer.from('é€😀x'.repeat(Math.ceil(size / 10) + 1)).subarray(0, size)
+    const valid = Buffer.from(text.toString('utf8').replace(/\uFFFD+$/, ''))
+    sent.push({ data: valid, binary: false })
+  }
+  for (let i = 0; i < 1000; i++) sent.push({ data: Buffer.from(`seq ${i}`), binary: false })
+  for (const m of sent) a.publish('room', m.data, m.binary)
+  await waitFor('all delivered to b', () => b.got.length >= sent.length).catch((e: Error) => {
+    throw new Error(`${e.message}; b ${JSON.stringify(b.adapter.stats)} a ${JSON.stringify(a.adapter.stats)} ${b.got.length}/${sent.length}`)
+  })
+  t.is(b.got.length, sent.length)
+  for (let i = 0; i < sent.length; i++) {
+    t.is(b.got[i]!.binary, sent[i]!.binary, `message ${i}`)
+    t.true(b.got[i]!.data.equals(sent[i]!.data), `message ${i} byte-exact`)
+  }
+  // a published, b published nothing: a's own messages came back from Redis and were skipped.
+  await waitFor('a acknowledged', () => a.adapter.stats.published === sent.length)
+  t.is(a.got.length, 0)
+  t.deepEqual(a.adapter.stats, { published: sent.length, lost: 0, pending: 0, received: 0, dropped: 0 })
+  t.like(b.adapter.stats, { received: sent.length, dropped: 0, lost: 0 })
+  t.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('interest: a process is subscribed in Redis exactly while it has a local subscriber', async (t) => {
+  const { a, b, channelPrefix } = await pair(t, redis.url)
+  const channel = `${channelPrefix}news`
+  b.subscribe('news')
+  b.subscribe('news')
+  await waitFor('b subscribed', async () => (await numsub(admin, channel)) === 1)
+  a.publish('news', 'one')
+  await waitFor('one delivered', () => b.got.length === 1)
+  b.unsubscribe('news')
+  a.publish('news', 'two')
+  await waitFor('two delivered (one local subscriber left)', () => b.got.length === 2)
+  b.unsubscribe('news')
+  await waitFor('b unsubscribed in Redis', async () => (await numsub(admin, channel)) === 0)
+  a.publish('news', 'three')
+  // A marker on another topic b listens to: once it arrived, 'three' (published before it) would have too.
+  b.subscribe('marker')
+  await waitFor('marker subscribed', async () => (await numsub(admin, `${channelPrefix}marker`)) === 1)
+  a.publish('marker', 'm')
+  await waitFor('marker delivered', () => b.of('marker').length === 1)
+  t.deepEqual(b.of('news').map((d) => d.data.toString()), ['one', 'two'])
+  // Churn: subscribe/unsubscribe in quick succession ends in the last state.
+  for (let i = 0; i < 50; i++) {
+    b.subscribe('churn')
+    b.unsubscribe('churn')
+  }
+  b.subscribe('churn')
+  await waitFor('churn ends subscribed', async () => (await numsub(admin, `${channelPrefix}churn`)) === 1)
+  for (let i = 0; i < 50; i++) {
+    b.unsubscribe('churn')
+    b.subscribe('churn')
+  }
+  b.unsubscribe('churn')
+  await waitFor('churn ends unsubscribed', async () => (await numsub(admin, `${channelPrefix}churn`)) === 0)
+})
+
+test('malformed messages on our prefix are dropped with a debug line, never delivered', async (t) => {
+  const { a, b, channelPrefix } = await pair(t, redis.url)
+  b.subscribe('x')
+  await waitFor('b subscribed', async () => (await numsub(admin, `${channelPrefix}x`)) === 1)
+  const lines: string[] = []
+  const savedLog = createDebug.log
+  const savedNamespaces = createDebug.disable()
+  createDebug.enable('ferrosocket:redis')
+  createDebug.log = (...args: unknown[]) => {
+    lines.push(args.map(String).join(' '))
+  }
+  try {
+    const good = encodeEnvelope(newOrigin(), Buffer.from('ok'), false)
+    const badVersion = Buffer.from(good)
+    badVersion[0] = 9
+    const badFlags = Buffer.from(good)
+    badFlags[1] = 0x80
+    const badUtf8 = encodeEnvelope(newOrigin(), Buffer.from([0x68, 0xc3, 0x28]), false)
+    const channel = `${channelPrefix}x`
+    for (const raw of [Buffer.from('hello'), Buffer.alloc(0), badVersion, badFlags, badUtf8, good]) {
+      await admin.publish(channel, raw)
+    }
+    await waitFor('good one delivered', () => b.got.length === 1)
+    t.is(b.got[0]!.data.toString(), 'ok')
+    t.like(b.adapter.stats, { dropped: 5, received: 1 })
+    t.is(lines.filter((l) => l.includes('dropped')).length, 5, lines.join('\n'))
+    t.true(lines.some((l) => l.includes('unknown version 9')))
+    t.true(lines.some((l) => l.includes('not valid UTF-8')))
+    t.deepEqual(b.errors, [])
+  } finally {
+    createDebug.log = savedLog
+    createDebug.enable(savedNamespaces)
+  }
+  t.is(a.got.length, 0)
+})
+
+test('client mode: the application owns its client; the adapter duplicates it and never closes it', async (t) => {
+  const app = createClient({ url: redis.url })
+  app.on('error', () => {})
+  await app.connect()
+  t.teardown(() => app.close().catch(() => {}))
+  const channelPrefix = freshPrefix()
+  const a = new TestHost(redisAdapter({ client: app, channelPrefix }))
+  const b = new TestHost(redisAdapter({ url: redis.url, channelPrefix }))
+  await Promise.all([a.adapter.ready(), b.adapter.ready()])
+  b.subscribe('t')
+  a.subscribe('t')
+  await waitFor('both subscribed', async () => (await numsub(admin, `${channelPrefix}t`)) === 2)
+  a.publish('t', Buffer.from([1, 2, 3]))
+  b.publish('t', 'from b')
+  await waitFor('crossed', () => a.got.length === 1 && b.got.length === 1)
+  t.deepEqual(a.got[0], { topic: 't', data: Buffer.from('from b'), binary: false })
+  t.deepEqual(b.got[0], { topic: 't', data: Buffer.from([1, 2, 3]), binary: true })
+  await a.adapter.close()
+  await b.adapter.close()
+  t.true(app.isReady, "the application's client is still connected")
+  t.is(await app.ping(), 'PONG')
+  await waitFor('subscriber links gone', async () => (await numsub(admin, `${channelPrefix}t`)) === 0)
+})
+
+test('sharded: SSUBSCRIBE/SPUBLISH carry the same messages (Redis 7 sharded pub/sub)', async (t) => {
+  const { a, b, channelPrefix } = await pair(t, redis.url, { sharded: true })
+  t.true(a.adapter.sharded)
+  b.subscribe('s')
+  await waitFor('b shard-subscribed', async () => (await numsub(admin, `${channelPrefix}s`, true)) === 1)
+  t.is(await numsub(admin, `${channelPrefix}s`), 0, 'not a classic subscription')
+  for (let i = 0; i < 100; i++) a.publish('s', `m${i}`)
+  a.publish('s', Buffer.from([0, 255]))
+  await waitFor('delivered', () => b.got.length === 101)
+  t.deepEqual(b.got.slice(0, 100).map((d) => d.data.toString()), Array.from({ length: 100 }, (_, i) => `m${i}`))
+  t.deepEqual(b.got[100], { topic: 's', data: Buffer.from([0, 255]), binary: true })
+  b.unsubscribe('s')
+  await waitFor('b shard-unsubscribed', async () => (await numsub(admin, `${channelPrefix}s`, true)) === 0)
+})
+
+test('Redis restarted: local side keeps going, lost publishes counted and reported, resubscribed after, no app action', async (t) => {
+  t.timeout(60_000)
+  const own = await startRedis()
+  t.teardown(() => own.dispose())
+  const ownAdmin = await adminClient(own.url)
+  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const { a, b, channelPrefix } = await pair(t, own.url)
+  b.subscribe('r')
+  await waitFor('b subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}r`)) === 1)
+  let seq = 0
+  const publishSome = (n: number) => {
+    for (let i = 0; i < n; i++) a.publish('r', `${seq++}`)
+  }
+  publishSome(100)
+  await waitFor('first 100', () => b.got.length === 100)
+
+  await own.stop()
+  await waitFor('a sees Redis gone', () => a.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION'))
+  await waitFor('b sees Redis gone', () => b.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION'))
+  publishSome(37)
+  t.is(a.adapter.stats.lost, 37)
+  const lostReports = () => a.errors.filter((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_PUBLISH_LOST')
+  t.is(lostReports().length, 1, 'one report at the first loss, not one per publish')
+  t.is((lostReports()[0] as RedisAdapterError).lost, 1)
+  t.true(lostReports()[0] instanceof RedisAdapterError)
+
+  await own.start()
+  await waitFor('b resubscribed by itself', async () => (await numsub(ownAdmin, `${channelPrefix}r`)) === 1, 20_000)
+  await waitFor('a ready again', () => lostReports().length === 2, 20_000)
+  t.is((lostReports()[1] as RedisAdapterError).lost, 37)
+  t.regex(lostReports()[1]!.message, /37 publishes were lost/)
+  publishSome(100)
+  await waitFor('after the restart', () => b.got.length === 200)
+  const got = b.got.map((d) => Number(d.data.toString()))
+  t.deepEqual(got, [...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: 100 }, (_, i) => 137 + i)])
+  t.like(a.adapter.stats, { published: 200, lost: 37, pending: 0 })
+  t.is(b.adapter.stats.received, 200)
+})
+
+test('CLIENT KILL TYPE pubsub: the subscriber link comes back subscribed and delivering', async (t) => {
+  // Its own Redis: CLIENT KILL TYPE pubsub would cut every other test's subscribers too.
+  const own = await startRedis()
+  t.teardown(() => own.dispose())
+  const admin = await adminClient(own.url)
+  t.teardown(() => admin.close().catch(() => {}))
+  const { a, b, channelPrefix } = await pair(t, own.url)
+  b.subscribe('k1')
+  b.subscribe('k2')
+  await waitFor('b subscribed', async () => (await numsub(admin, `${channelPrefix}k2`)) === 1)
+  a.publish('k1', 'before')
+  await waitFor('before', () => b.got.length === 1)
+  const killed = Number(await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']))
+  t.true(killed >= 1)
+  await waitFor('b reported the drop', () => b.errors.length > 0)
+  await waitFor('resubscribed', async () =>
+    (await numsub(admin, `${channelPrefix}k1`)) === 1 && (await numsub(admin, `${channelPrefix}k2`)) === 1,
+  )
+  a.publish('k1', 'after1')
+  a.publish('k2', 'after2')
+  await waitFor('after', () => b.got.length === 3)
+  t.deepEqual(b.got.map((d) => d.data.toString()), ['before', 'after1', 'after2'])
+})
+
+test('subscribe and unsubscribe while Redis is away take effect when it is back', async (t) => {
+  t.timeout(60_000)
+  const own = await startRedis()
+  t.teardown(() => own.dispose())
+  const ownAdmin = await adminClient(own.url)
+  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const { a, b, channelPrefix } = await pair(t, own.url)
+  b.subscribe('old')
+  await waitFor('old subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}old`)) === 1)
+  await own.stop()
+  await waitFor('b sees Redis gone', () => b.errors.length > 0)
+  b.unsubscribe('old')
+  b.subscribe('new')
+  await own.start()
+  await waitFor('new subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}new`)) === 1, 20_000)
+  await waitFor('old dropped', async () => (await numsub(ownAdmin, `${channelPrefix}old`)) === 0, 20_000)
+  await waitFor('a publishes again', async () => {
+    a.publish('new', 'hello')
+    await new Promise((r) => setTimeout(r, 50))
+    return b.got.length > 0
+  }, 20_000)
+  t.is(b.got[0]!.data.toString(), 'hello')
+})
+
+test.serial('Redis never reachable: publishes are lost and reported, close() still finishes and leaves nothing', async (t) => {
+  const before = process.getActiveResourcesInfo()
+  const dead = `redis://127.0.0.1:${await (await import('./helpers/redis-server.js')).freePort()}`
+  const host = new TestHost(redisAdapter({ url: dead }))
+  host.subscribe('t')
+  host.publish('t', 'x')
+  t.is(host.adapter.stats.lost, 1)
+  await waitFor('connection failure reported', () =>
+    host.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION'),
+  )
+  await host.adapter.close()
+  await t.throwsAsync(host.adapter.ready())
+  host.publish('t', 'y')
+  t.is(host.adapter.stats.lost, 2)
+  await new Promise((r) => setTimeout(r, 100))
+  // Serial test: nothing else runs meanwhile, so any socket or timer more than before is the adapter's.
+  const count = (list: string[]) => list.filter((r) => r === 'TCPSocketWrap' || r === 'Timeout').length
+  t.true(count(process.getActiveResourcesInfo()) <= count(before), process.getActiveResourcesInfo().join(', '))
+})
+
+test.serial('close(): every connection the adapter made is gone; the app client and process handles are untouched', async (t) => {
+  const channelPrefix = freshPrefix()
+  const countClients = async () =>
+    String(await admin.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length
+  const base = await countClients()
+  const adapter = new RedisAdapter({ url: redis.url, channelPrefix })
+  const host = new TestHost(adapter)
+  await adapter.ready()
+  host.subscribe('c')
+  await waitFor('subscribed', async () => (await numsub(admin, `${channelPrefix}c`)) === 1)
+  t.is(await countClients(), base + 2)
+  for (let i = 0; i < 100; i++) host.publish('c', 'bye')
+  await adapter.close()
+  t.is(adapter.stats.pending, 0, 'close() let the pending publishes finish')
+  t.is(adapter.stats.published, 100)
+  await waitFor('both links closed', async () => (await countClients()) === base)
+  await adapter.close()
+})
+
+test('a client typed as node-redis createClient() fits RedisClientLike (compile-time check)', (t) => {
+  const c: RedisClientLike = createClient()
+  t.is(typeof c.duplicate, 'function')
+})

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs Debian's `redis-server` (Redis 7), the real Redis that the cluster tests (__test__/redis-*.spec.ts) and
+# `npm run bench:cluster` start themselves on a free 127.0.0.1 port, without persistence. Idempotent: does nothing
+# when `redis-server` is already on PATH. Never leaves Redis running as a system service: if the package started
+# one, it is stopped and disabled here (the tests own every redis-server they talk to).
+# CI runs as root; elsewhere run it with sudo once.
+set -eu
+if command -v redis-server >/dev/null 2>&1; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-redis: redis-server missing and not root; run: sudo sh scripts/install-redis.sh" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# policy-rc.d exit 101 tells invoke-rc.d not to start services during this install (restored afterwards).
+policy=/usr/sbin/policy-rc.d
+had_policy=0
+if [ -e "$policy" ]; then had_policy=1; fi
+if [ "$had_policy" -eq 0 ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod +x "$policy"
+fi
+status=0
+apt-get update && apt-get install -y --no-install-recommends redis-server || status=$?
+if [ "$had_policy" -eq 0 ]; then rm -f "$policy"; fi
+[ "$status" -eq 0 ] || exit "$status"
+# In case a service was started anyway (systemd present, or a policy that allowed it): stop it and keep it off.
+# `systemctl disable` works without a running systemd too (it removes the enablement links).
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable redis-server >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ]; then systemctl stop redis-server >/dev/null 2>&1 || true; fi
+fi
+if command -v service >/dev/null 2>&1; then
+  service redis-server stop >/dev/null 2>&1 || true
+fi
+if command -v update-rc.d >/dev/null 2>&1; then
+  update-rc.d redis-server disable >/dev/null 2>&1 || true
+fi
+command -v redis-server >/dev/null 2>&1

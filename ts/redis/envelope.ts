@@ -1,0 +1,48 @@
+/**
+ * The bytes a ferrosocket process publishes on Redis for one `server.publish`: an 18-byte header, then the payload
+ * unchanged (text as its UTF-8 bytes), so a message is byte-exact at any size and is copied exactly once on the way
+ * out. The topic is the channel name (minus the prefix), not repeated here.
+ *
+ *   offset 0   version   1 (anything else is dropped: a future format, or not ours)
+ *   offset 1   flags     bit 0 = binary (else text); the other bits must be 0
+ *   offset 2   origin    16 random bytes naming the publishing adapter instance; a process skips its own messages,
+ *                        which Redis hands back to it because it subscribes to the channels it publishes on
+ *   offset 18  payload
+ */
+import { randomBytes } from 'node:crypto'
+
+export const ENVELOPE_VERSION = 1
+export const FLAG_BINARY = 0x01
+export const ORIGIN_BYTES = 16
+export const HEADER_BYTES = 2 + ORIGIN_BYTES
+
+/** A fresh origin id for one adapter instance. */
+export function newOrigin(): Buffer {
+  return randomBytes(ORIGIN_BYTES)
+}
+
+/** The envelope of `data` (copied: the caller may reuse `data` after this returns). */
+export function encodeEnvelope(origin: Buffer, data: Buffer, binary: boolean): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + data.length)
+  out[0] = ENVELOPE_VERSION
+  out[1] = binary ? FLAG_BINARY : 0
+  origin.copy(out, 2)
+  data.copy(out, HEADER_BYTES)
+  return out
+}
+
+/** What a received envelope says, or why it is dropped. */
+export type Decoded =
+  | { kind: 'message'; binary: boolean; payload: Buffer }
+  | { kind: 'own' }
+  | { kind: 'malformed'; reason: string }
+
+/** Reads an envelope without copying its payload (a view of `raw`). `origin` is this instance's id. */
+export function decodeEnvelope(raw: Buffer, origin: Buffer): Decoded {
+  if (raw.length < HEADER_BYTES) return { kind: 'malformed', reason: `${raw.length} bytes, shorter than the header` }
+  if (raw[0] !== ENVELOPE_VERSION) return { kind: 'malformed', reason: `unknown version ${raw[0]}` }
+  const flags = raw[1]!
+  if ((flags & ~FLAG_BINARY) !== 0) return { kind: 'malformed', reason: `unknown flags 0x${flags.toString(16)}` }
+  if (origin.compare(raw, 2, HEADER_BYTES) === 0) return { kind: 'own' }
+  return { kind: 'message', binary: (flags & FLAG_BINARY) !== 0, payload: raw.subarray(HEADER_BYTES) }
+}
