@@ -96,6 +96,26 @@ test('FERROSOCKET_NATIVE_PATH=/nonexistent.node falls back to the twin quietly, 
   t.deepEqual(p.loadErrors.map((e) => e.path), ['/nonexistent.node'])
 })
 
+for (const [value, want] of [['TS', 'ts'], [' Ts ', 'ts'], ['NATIVE', 'native'], ['Auto', 'auto'], ['', 'auto']] as const) {
+  test(`FERROSOCKET_BACKEND=${JSON.stringify(value)} is read case-insensitively: ${want}`, async (t) => {
+    if (want !== 'ts') t.true(addonBuilt, `the addon must be built for this test (npm run build:native): ${addonPath}`)
+    const r = await probeRun({ FERROSOCKET_BACKEND: value })
+    t.is(r.code, 0, r.stderr)
+    t.is(parseProbe(r).backend, want === 'auto' ? 'native' : want)
+    if (want === 'ts') t.deepEqual(parseProbe(r).loadErrors, [], 'the addon was not even looked for')
+  })
+}
+
+for (const value of ['rust', 'js', 'typescript', 'nativ', '0']) {
+  test(`FERROSOCKET_BACKEND=${value} is refused at import with an error naming the value and the choices`, async (t) => {
+    const r = await probeRun({ FERROSOCKET_BACKEND: value })
+    t.not(r.code, 0)
+    t.is(r.stdout, '')
+    t.true(r.stderr.includes(`FERROSOCKET_BACKEND="${value}" is not a backend`), r.stderr)
+    t.regex(r.stderr, /Use 'native' .*'ts' .*'auto'/)
+  })
+}
+
 test('FERROSOCKET_BACKEND=native with a missing addon exits non-zero naming the path and the reason', async (t) => {
   const r = await probeRun({ FERROSOCKET_BACKEND: 'native', FERROSOCKET_NATIVE_PATH: '/nonexistent.node' })
   t.not(r.code, 0)

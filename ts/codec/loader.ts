@@ -120,9 +120,21 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): NativeLoad {
 /** The backend choice from the environment: 'ts' forced, 'native' required, or automatic. */
 export type BackendMode = 'ts' | 'native' | 'auto'
 
+/**
+ * `FERROSOCKET_BACKEND`, in any case, surrounding blanks ignored: `native`, `ts`, `auto` (or unset/empty, the same).
+ * Anything else throws: `=rust` or a typo silently running another backend would make a benchmark or a CI run that
+ * set it prove nothing.
+ */
 export function backendMode(env: NodeJS.ProcessEnv = process.env): BackendMode {
-  const v = env.FERROSOCKET_BACKEND
-  return v === 'ts' || v === 'native' ? v : 'auto'
+  const raw = env.FERROSOCKET_BACKEND
+  const v = (raw ?? '').trim().toLowerCase()
+  if (v === 'ts' || v === 'native') return v
+  if (v === '' || v === 'auto') return 'auto'
+  throw new Error(
+    `ferrosocket: FERROSOCKET_BACKEND=${JSON.stringify(raw)} is not a backend. ` +
+      "Use 'native' (the Rust addon, required), 'ts' (the TypeScript twin) or 'auto' (the default: the addon if it " +
+      'loads, else the twin), in any case, or leave it unset.',
+  )
 }
 
 /** Message of the Error thrown when `FERROSOCKET_BACKEND=native` and no addon loads. */
