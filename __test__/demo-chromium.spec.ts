@@ -66,7 +66,7 @@ test.after.always(async () => {
   await browser?.close()
 })
 
-test('demo page in Chromium: echo and chat round trips through the page', async (t) => {
+test('demo page in Chromium: echo round trip through the page', async (t) => {
   const demo = await startDemo(t)
   const page = await browser!.newPage()
   t.teardown(() => page.close())
@@ -74,16 +74,58 @@ test('demo page in Chromium: echo and chat round trips through the page', async 
   const text = (id: string) => page.locator(`#${id}`).textContent({ timeout: 5000 })
 
   await waitFor(async () => ((await text('echo-log')) ?? '').includes('[connected]'), 'echo socket open')
-  await waitFor(async () => ((await text('chat-log')) ?? '').includes('[connected]'), 'chat socket open')
-
   await page.fill('#echo-text', 'héllo from chromium')
   await page.click('#echo-form button')
   await waitFor(async () => ((await text('echo-log')) ?? '').includes('héllo from chromium'), 'echo reply')
-
-  await page.fill('#chat-text', 'hi room')
-  await page.click('#chat-form button')
-  await waitFor(async () => ((await text('chat-log')) ?? '').includes('hi room'), 'chat relay')
   t.regex(demo.output(), /open echo/)
+})
+
+test('demo chat in Chromium, two pages: each line shows its sender and time, your own lines are marked', async (t) => {
+  const demo = await startDemo(t)
+  const open = async () => {
+    const page = await browser!.newPage()
+    t.teardown(() => page.close())
+    await page.goto(`http://127.0.0.1:${demo.port}/`, { timeout: 15000 })
+    await waitFor(async () => /You are guest-\d+\./.test((await page.locator('#chat-me').textContent()) ?? ''), 'a name')
+    const me = /guest-\d+/.exec((await page.locator('#chat-me').textContent())!)![0]
+    return { page, me }
+  }
+  const a = await open()
+  const b = await open()
+  t.not(a.me, b.me)
+  // What each page shows for its chat lines: time, sender, text, and whether the line is marked as its own.
+  const lines = (page: typeof a.page) =>
+    page.$$eval('#chat-log div:not(.sys)', (divs) =>
+      divs.map((d) => ({
+        time: d.querySelector('time')?.textContent ?? '',
+        from: d.querySelector('b')?.textContent ?? '',
+        text: d.querySelector('span')?.textContent ?? '',
+        mine: d.classList.contains('mine'),
+        markup: d.querySelector('i') !== null,
+      })),
+    )
+  await a.page.fill('#chat-text', 'hi <i>room</i>')
+  await a.page.click('#chat-form button')
+  await waitFor(async () => (await lines(b.page)).length === 1, 'the first line on the other page')
+  await b.page.fill('#chat-text', 'hello back')
+  await b.page.click('#chat-form button')
+  await waitFor(async () => (await lines(a.page)).length === 2 && (await lines(b.page)).length === 2, 'both lines on both pages')
+  for (const [view, who] of [[await lines(a.page), a.me], [await lines(b.page), b.me]] as const) {
+    t.deepEqual(
+      view.map(({ from, text, mine, markup }) => ({ from, text, mine, markup })),
+      [
+        { from: `${a.me}:`, text: 'hi <i>room</i>', mine: a.me === who, markup: false },
+        { from: `${b.me}:`, text: 'hello back', mine: b.me === who, markup: false },
+      ],
+    )
+    for (const line of view) t.regex(line.time, /^\d{1,2}:\d{2}:\d{2}/)
+  }
+  // "(you)" is drawn by CSS after the sender on one's own lines only.
+  const after = (page: typeof a.page, i: number) =>
+    page.evaluate(`getComputedStyle(document.querySelectorAll('#chat-log div:not(.sys) b')[${i}], '::after').content`)
+  t.is(await after(a.page, 0), '" (you)"')
+  t.is(await after(a.page, 1), 'none')
+  t.is(await after(b.page, 1), '" (you)"')
   t.regex(demo.output(), /open chat/)
 })
 
