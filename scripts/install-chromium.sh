@@ -10,6 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install-chromium: /usr/bin/chromium missing and not root; run: sudo sh scripts/install-chromium.sh" >&2
   exit 1
 fi
+echo "[ferrosocket] installing Debian's chromium with apt-get (the headless browser interop peer; once)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends chromium

@@ -21,6 +21,8 @@ export function ensurePython() {
   if (existsSync(python) && spawnSync(python, ['-c', 'import websockets']).status === 0) return python
   const base = findBase()
   if (!base) throw new Error('ferrosocket tests need Python >= 3.10 (for the `websockets` interop peer)')
+  // Once per clone; pip's own output is quiet, so say what is happening and where it goes.
+  console.log(`[ferrosocket] creating ${path.relative(process.cwd(), venv) || venv} with ${base} and pip install ${WEBSOCKETS} (the Python interop peer; once)`)
   const opts = { stdio: 'inherit' }
   if (spawnSync(base, ['-m', 'venv', venv], opts).status !== 0) throw new Error('python -m venv failed')
   if (spawnSync(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', WEBSOCKETS], opts).status !== 0)
