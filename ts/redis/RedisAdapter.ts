@@ -145,6 +145,11 @@ export class RedisAdapter implements PubSubAdapter {
     return { ...this.#stats }
   }
 
+  /** Whether both connections to Redis are ready now (publishes are carried, remote messages arrive). */
+  get connected(): boolean {
+    return !this.#closed && this.#pub !== null && this.#pub.isReady && this.#sub !== null && this.#sub.isReady
+  }
+
   /** Resolves when both connections are ready for the first time (rejects if the adapter is closed first). */
   ready(): Promise<void> {
     if (this.#connecting === null) return Promise.reject(new Error('redisAdapter: not attached to a server yet'))

@@ -1,0 +1,245 @@
+// `server.publish` across processes, end to end: real ferrosocket servers in child processes (fixtures/cluster-node.ts),
+// each with ferrosocket/redis on one real redis-server (started here, 127.0.0.1, no persistence), and real WebSocket
+// clients. Fan-out, interest churn, Redis restarted under load, CLIENT KILL of the subscriber links, malformed
+// messages. The multi-host version (network namespaces) is redis-netns.spec.ts.
+import test, { type ExecutionContext } from 'ava'
+import { Client, parse, payload, startNode, until, type ClusterNode } from './helpers/cluster.js'
+import { adminClient, numsub, type Admin } from './helpers/redis-host.js'
+import { startRedis, type RedisServer } from './helpers/redis-server.js'
+import { HEADER_BYTES, encodeEnvelope, newOrigin } from '../ts/redis/envelope.js'
+
+let prefixes = 0
+const freshPrefix = () => `c${process.pid}-${++prefixes}:`
+
+interface Cluster {
+  redis: RedisServer
+  admin: Admin
+  nodes: ClusterNode[]
+  clients: Client[][]
+  prefix: string
+}
+
+/** A redis-server of its own, `n` nodes with `perNode` clients each; all torn down (and checked to exit) after. */
+async function cluster(t: ExecutionContext, n: number, perNode: number, sharded = false): Promise<Cluster> {
+  const redis = await startRedis()
+  t.teardown(() => redis.dispose())
+  const admin = await adminClient(redis.url)
+  t.teardown(() => admin.close().catch(() => {}))
+  const prefix = freshPrefix()
+  const nodes = await Promise.all(Array.from({ length: n }, () => startNode({ redisUrl: redis.url, prefix, sharded })))
+  const clients = await Promise.all(
+    nodes.map((node) => Promise.all(Array.from({ length: perNode }, () => Client.connect(node.host, node.port)))),
+  )
+  t.teardown(async () => {
+    await Promise.all(clients.flat().map((c) => c.close()))
+    // close() fails if a node does not exit by itself afterwards (a socket or timer left open).
+    await Promise.all(nodes.map((node) => node.close()))
+  })
+  return { redis, admin, nodes, clients, prefix }
+}
+
+async function fanOut(t: ExecutionContext, n: number, perNode: number, messages: number, sharded: boolean) {
+  t.timeout(180_000)
+  const { admin, nodes, clients, prefix } = await cluster(t, n, perNode, sharded)
+  await Promise.all(clients.flat().map((c) => c.sub('room')))
+  await until('every node subscribed in Redis', async () => (await numsub(admin, `${prefix}room`, sharded)) === n)
+  for (let seq = 0; seq < messages; seq++) {
+    clients.forEach((row, node) => row.forEach((c, i) => c.send(payload(node, i, seq).data, payload(node, i, seq).binary)))
+  }
+  const total = n * perNode * messages
+  await until(`all ${total} messages at every client`, () => clients.flat().every((c) => c.received.length >= total), 150_000)
+  for (const c of clients.flat()) {
+    t.is(c.received.length, total)
+    const next = new Map<string, number>()
+    for (const m of c.received) {
+      const { node, client, seq } = parse(m.data, m.binary)
+      const key = `${node}:${client}`
+      if ((next.get(key) ?? 0) !== seq) t.fail(`publisher ${key}: got seq ${seq}, expected ${next.get(key) ?? 0}`)
+      next.set(key, seq + 1)
+    }
+    t.is(next.size, n * perNode)
+  }
+  for (const s of await Promise.all(nodes.map((node) => node.stats()))) {
+    t.like(s.stats, { published: perNode * messages, lost: 0, dropped: 0, received: (n - 1) * perNode * messages })
+    t.deepEqual(s.errors, [])
+  }
+}
+
+test('3 processes × 20 clients × 200 messages: every client gets all 12,000, per-publisher order, byte-exact', (t) =>
+  fanOut(t, 3, 20, 200, false))
+
+test('sharded pub/sub: 2 processes × 5 clients × 100 messages, same guarantees', (t) => fanOut(t, 2, 5, 100, true))
+
+test('interest churn while publishing: messages reach only current subscribers; Redis interest follows', async (t) => {
+  t.timeout(120_000)
+  const { admin, nodes, clients, prefix } = await cluster(t, 3, 4)
+  const channel = `${prefix}room`
+  const [publishers, ...rest] = clients as [Client[], Client[], Client[]]
+  const churners = rest.flat()
+  // A churner is 'in' between the ack of its sub and the ack of its unsub (Client.topics). The server acks right
+  // after it (un)subscribed, in the same turn, so a message after an unsub ack went to a non-subscriber.
+  let violations = 0
+  let delivered = 0
+  for (const c of churners) {
+    c.onData = () => {
+      delivered++
+      if (!c.topics.has('room')) violations++
+    }
+  }
+  let seq = 0
+  let publishing = true
+  const pump = (async () => {
+    while (publishing) {
+      for (const [i, p] of publishers.entries()) p.send(payload(0, i, seq).data, payload(0, i, seq).binary)
+      seq++
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  })()
+  const churn = async (c: Client, rounds: number) => {
+    for (let r = 0; r < rounds; r++) {
+      await c.sub('room')
+      await new Promise((resolve) => setTimeout(resolve, 5 + ((r * 7) % 40)))
+      // Until the unsub ack arrives the client may still get messages; after it, none.
+      await c.unsub('room')
+      await new Promise((resolve) => setTimeout(resolve, (r * 11) % 30))
+    }
+  }
+  await Promise.all(churners.map((c, i) => churn(c, 20 + (i % 3))))
+  // Everyone on nodes 1 and 2 is out now: neither node is subscribed in Redis.
+  await until('nodes 1 and 2 unsubscribed in Redis', async () => (await numsub(admin, channel)) === 0)
+  await Promise.all(rest[1]!.map((c) => c.sub('room')))
+  await until('node 2 subscribed again', async () => (await numsub(admin, channel)) === 1)
+  publishing = false
+  await pump
+  t.is(violations, 0, 'no message reached a client after its unsubscribe was acknowledged')
+  t.true(delivered > 0, 'subscribers did get messages while subscribed')
+  // Liveness after the churn: a last round from every publisher reaches every current subscriber.
+  const before = rest[1]!.map((c) => c.received.length)
+  for (const [i, p] of publishers.entries()) p.send(payload(0, i, 999_999).data, payload(0, i, 999_999).binary)
+  await until('last round at node 2', () => rest[1]!.every((c, i) => c.received.length >= before[i]! + publishers.length))
+  const stats = await Promise.all(nodes.map((n) => n.stats()))
+  for (const s of stats) t.like(s.stats, { lost: 0, dropped: 0 })
+})
+
+test('Redis restarted under load: local delivery never stops, lost = publishes made while it was down, nothing lost after', async (t) => {
+  t.timeout(120_000)
+  const { redis, admin, nodes, clients, prefix } = await cluster(t, 3, 4)
+  const pids = nodes.map((n) => n.child.pid)
+  await Promise.all(clients.flat().map((c) => c.sub('room')))
+  await until('all subscribed', async () => (await numsub(admin, `${prefix}room`)) === 3)
+  // Every client sends one message every 10 ms; sendTimes[node][client][seq] = when it was sent.
+  const sendTimes = clients.map((row) => row.map(() => [] as number[]))
+  let sending = true
+  const pump = (async () => {
+    for (let seq = 0; sending; seq++) {
+      clients.forEach((row, node) =>
+        row.forEach((c, i) => {
+          sendTimes[node]![i]!.push(Date.now())
+          c.send(payload(node, i, seq).data, payload(node, i, seq).binary)
+        }),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  })()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const stopAt = Date.now()
+  await redis.stop()
+  const downFrom = Date.now()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  const downTo = Date.now() - 300 // margin: a message sent just before the restart may be handled after it
+  await redis.start()
+  await until('every node reconnected by itself', async () => (await Promise.all(nodes.map((n) => n.stats()))).every((s) => s.connected), 20_000)
+  await until('every node resubscribed', async () => (await numsub(admin, `${prefix}room`)) === 3, 20_000)
+  const backAt = Date.now()
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  sending = false
+  await pump
+  const sent = sendTimes.map((row) => row.map((times) => times.length))
+  const localTotal = (node: number) => sent[node]!.reduce((a, b) => a + b, 0)
+  await until('local messages all delivered', () =>
+    clients.every((row, node) => row.every((c) => c.received.filter((m) => parse(m.data, m.binary).node === node).length === localTotal(node))),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 500)) // the last remote messages
+  t.deepEqual(nodes.map((n) => n.child.pid), pids, 'no process was restarted')
+  const stats = await Promise.all(nodes.map((n) => n.stats()))
+  // For each origin node: which of its messages reached at least one remote client.
+  for (let origin = 0; origin < 3; origin++) {
+    const reachedRemote = new Set<string>()
+    clients.forEach((row, node) => {
+      if (node === origin) return
+      for (const c of row) {
+        for (const m of c.received) {
+          const p = parse(m.data, m.binary)
+          if (p.node === origin) reachedRemote.add(`${p.client}:${p.seq}`)
+        }
+      }
+    })
+    let before = 0
+    let beforeMissing = 0
+    let down = 0
+    let after = 0
+    let afterMissing = 0
+    let unreached = 0
+    sendTimes[origin]!.forEach((times, client) =>
+      times.forEach((at, seq) => {
+        const got = reachedRemote.has(`${client}:${seq}`)
+        if (!got) unreached++
+        if (at < stopAt - 100) {
+          before++
+          if (!got) beforeMissing++
+        }
+        if (at > downFrom && at < downTo) down++
+        if (at > backAt) {
+          after++
+          if (!got) afterMissing++
+        }
+      }),
+    )
+    const { lost } = stats[origin]!.stats
+    t.log(`node ${origin}: ${before} before, ${down} sent while down, lost ${lost}, unreached ${unreached}, ${after} after`)
+    t.is(beforeMissing, 0, `node ${origin}: everything published before the outage arrived`)
+    t.is(afterMissing, 0, `node ${origin}: nothing lost after the reconnect`)
+    t.true(down > 0 && lost >= down, `node ${origin}: every publish made while Redis was down is counted lost`)
+    t.true(lost <= unreached, `node ${origin}: no publish counted lost was delivered`)
+    // The reports: one at the first loss, then the outage's total once Redis was reachable again.
+    const totals = stats[origin]!.errors.filter((e) => e.code === 'FERROSOCKET_REDIS_PUBLISH_LOST' && /reachable again/.test(e.message))
+    t.is(totals.reduce((a, e) => a + e.lost, 0), lost)
+    t.true(stats[origin]!.errors.some((e) => e.code === 'FERROSOCKET_REDIS_CONNECTION'))
+  }
+})
+
+test('CLIENT KILL TYPE pubsub: every node resubscribes by itself and delivers again', async (t) => {
+  t.timeout(60_000)
+  const { admin, nodes, clients, prefix } = await cluster(t, 2, 2)
+  await Promise.all(clients.flat().map((c) => c.sub('room')))
+  await until('subscribed', async () => (await numsub(admin, `${prefix}room`)) === 2)
+  const killed = Number(await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']))
+  t.is(killed, 2)
+  await until('resubscribed', async () => (await numsub(admin, `${prefix}room`)) === 2)
+  clients[0]![0]!.send(payload(0, 0, 1).data, true)
+  clients[1]![1]!.send(payload(1, 1, 2).data, false)
+  await until('delivered again', () => clients.flat().every((c) => c.received.length === 2))
+  for (const s of await Promise.all(nodes.map((n) => n.stats()))) {
+    t.true(s.errors.some((e) => e.code === 'FERROSOCKET_REDIS_CONNECTION' && /subscriber/.test(e.message)))
+    t.true(s.connected)
+  }
+})
+
+test('malformed messages on our channel are dropped, never reach clients as garbage, nothing crashes', async (t) => {
+  const { admin, nodes, clients, prefix } = await cluster(t, 2, 2)
+  await Promise.all(clients.flat().map((c) => c.sub('room')))
+  await until('subscribed', async () => (await numsub(admin, `${prefix}room`)) === 2)
+  const good = encodeEnvelope(newOrigin(), payload(9, 0, 0).data, false)
+  const badVersion = Buffer.from(good)
+  badVersion[0] = 0xff
+  const badUtf8 = encodeEnvelope(newOrigin(), Buffer.from('9:0:1:\xff\xfe', 'latin1'), false)
+  const garbage = [Buffer.from('{"json":"from someone else"}'), Buffer.alloc(HEADER_BYTES - 1, 1), badVersion, badUtf8]
+  for (const raw of garbage) await admin.publish(`${prefix}room`, raw)
+  await admin.publish(`${prefix}room`, good)
+  await until('the good one arrived', () => clients.flat().every((c) => c.received.length === 1))
+  for (const c of clients.flat()) t.deepEqual(parse(c.received[0]!.data, c.received[0]!.binary), { node: 9, client: 0, seq: 0 })
+  for (const s of await Promise.all(nodes.map((n) => n.stats()))) t.like(s.stats, { dropped: 4, received: 1 })
+  // Still serving: a normal publish goes through.
+  clients[0]![0]!.send(payload(0, 0, 3).data, true)
+  await until('normal traffic', () => clients.flat().every((c) => c.received.length === 2))
+})
