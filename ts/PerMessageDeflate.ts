@@ -234,7 +234,11 @@ export class PerMessageDeflate {
   private inflated(inf: zlib.InflateRaw): void {
     const job = this.iJob
     if (job === null || this.inflater !== inf) return
-    if (this.params.peerNoContextTakeover) inf.reset()
+    // The message ended its DEFLATE stream (a block with BFINAL = 1, which RFC 7692 §7.2.3 allows): zlib ignores
+    // everything written after that, so every later message would inflate to nothing. The message is complete;
+    // the next one starts a new stream (and so a new inflater, with an empty window).
+    if (inf.readableEnded) this.dropInflater(inf)
+    else if (this.params.peerNoContextTakeover) inf.reset()
     // Always copied: the message goes to the application, and a view would pin zlib's whole 16 KiB output buffer.
     this.endInflate(null, Buffer.concat(job.chunks, job.length))
   }
