@@ -5,7 +5,7 @@
 import zlib from 'node:zlib'
 import test from 'ava'
 import type { Extension } from '../ts/connection/types.js'
-import { collect, connPair, frameHex, PMD, ROLES, until } from './helpers/conn-pair.js'
+import { collect, connPair, frameHex, peerBytes, PMD, ROLES, until } from './helpers/conn-pair.js'
 
 const DEFLATE = { perMessageDeflate: true }
 
@@ -39,4 +39,46 @@ for (const role of ROLES) {
       t.true(p.conn.connected)
     })
   }
+}
+
+for (const role of ROLES) {
+  test(`${role}: a peer flooding small compressed messages — the socket is not read ahead of inflation`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    const one = peerBytes(role, frameHex(0xc1, syncFlushed('hello flood')))
+    // 1M messages (~17-21 MB): far more than the few the assertion waits for.
+    const flood = Buffer.alloc(one.length * 1_000_000).fill(one)
+    let delivered = 0
+    let pauses = 0
+    // The socket's own 'resume' when reading starts is re-emitted as before; the hold's are not.
+    await new Promise((resolve) => setImmediate(resolve))
+    p.conn.on('message', () => delivered++)
+    p.conn.on('pause', () => pauses++)
+    p.conn.on('resume', () => pauses++)
+    p.peer.write(flood)
+    await until(() => delivered >= 2000, 20000, '2,000 messages')
+    // Read but not yet delivered: at most what the socket had read when inflation began (one read) plus what
+    // it buffers while paused; without backpressure this was the whole flood.
+    const ahead = p.conn.socket.bytesRead - delivered * one.length
+    t.true(ahead < 1 << 20, `${ahead} bytes read ahead of delivery`)
+    t.is(pauses, 0, "the hold is not the application's pause(): no 'pause'/'resume' events")
+    p.peer.destroy()
+  })
+
+  test(`${role}: pause()/resume() during inflation still emit 'pause'/'resume' and hold delivery`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    const events: string[] = []
+    const got = collect(p)
+    await new Promise((resolve) => setImmediate(resolve))
+    p.conn.on('pause', () => events.push('pause'))
+    p.conn.on('resume', () => events.push('resume'))
+    p.conn.once('message', () => {
+      p.conn.pause()
+      setTimeout(() => p.conn.resume(), 50)
+    })
+    p.send(frameHex(0xc1, syncFlushed('one')) + frameHex(0xc1, syncFlushed('two')))
+    await until(() => got.length === 2)
+    await until(() => events.length === 2)
+    t.deepEqual(events, ['pause', 'resume'])
+    t.deepEqual(got.map((m) => m.d), ['one', 'two'])
+  })
 }

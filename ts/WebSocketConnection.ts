@@ -562,6 +562,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   /** Stops reading and delivering; frames already received are delivered after `resume()`, in order. */
   pause(): void {
+    // During a hold the socket is paused already and will not say so again.
+    if (this._inputHeld && !this.inputPaused) this.emit('pause')
     this.inputPaused = true
     this._receiver.paused = true
     this.socket.pause()
@@ -569,8 +571,31 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   resume(): void {
     this.inputPaused = false
-    this.socket.resume()
+    // During a hold the socket resumes when the inflation is done; its 'resume' then is this one.
+    if (this._inputHeld) this._resumeOwed = true
+    else this.socket.resume()
     if (this._deflate?.inflating !== true) this._receiver.resume()
+  }
+
+  /**
+   * @internal A received message is inflating: stop reading the socket until it is delivered (backpressure, as
+   * ws does). What arrives meanwhile waits in the kernel and the peer's send buffer, not in the receiver's queue,
+   * which no limit bounded (issue 13: 2 GB in 6 s from one peer flooding small compressed messages).
+   */
+  _holdInput(): void {
+    if (this._inputHeld) return
+    this._inputHeld = true
+    this.socket.pause()
+  }
+
+  /** @internal The inflation caught up: reading continues (unless `pause()` was called). */
+  _releaseInput(): void {
+    if (!this._inputHeld) return
+    this._inputHeld = false
+    if (this.inputPaused) return
+    if (this._resumeOwed) this._resumeOwed = false
+    else this._quietResume = true
+    this.socket.resume()
   }
 
   private _emitClose(): void {
@@ -620,6 +645,17 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.clearGracePeriodTimer()
     if (log.enabled) log('%s: closed: %d %s', this.remoteAddress, this.closeReasonCode, this.closeDescription)
     this._emitClose()
+  }
+
+  /** @internal The socket's 'pause'/'resume' are re-emitted, except those of a hold (_holdInput). */
+  _onSocketPause(): void {
+    if (!this._inputHeld) this.emit('pause')
+  }
+
+  /** @internal */
+  _onSocketResume(): void {
+    if (this._quietResume) this._quietResume = false
+    else this.emit('resume')
   }
 
   /** @internal */

@@ -78,6 +78,9 @@ const FLAGS = {
   _receiving: 512,
   _corked: 1024,
   _listenersAdded: 2048,
+  _inputHeld: 4096,
+  _quietResume: 8192,
+  _resumeOwed: 16384,
 } as const
 
 /** @internal The keepalive / grace-period lists in use, by duration (for tests). */
@@ -130,6 +133,12 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   declare protected _corked: boolean
   /** @internal The socket listeners are attached. */
   declare _listenersAdded: boolean
+  /** @internal The socket is paused while a received message inflates (backpressure, not `pause()`). */
+  declare _inputHeld: boolean
+  /** @internal The next socket `'resume'` is the end of a hold: not re-emitted. */
+  declare _quietResume: boolean
+  /** @internal `resume()` was called during a hold: the socket's `'resume'` at its end is the user's. */
+  declare _resumeOwed: boolean
   private _maskBytes: Buffer | null = null
   private _frameHeader: Buffer | null = null
   /** Bytes already queued in the socket when it was corked. */

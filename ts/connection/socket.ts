@@ -11,7 +11,8 @@ export interface SocketOwner {
   _onSocketEnd(): void
   _onSocketClose(hadError: boolean): void
   _onSocketDrain(): void
-  emit(event: 'pause' | 'resume'): boolean
+  _onSocketPause(): void
+  _onSocketResume(): void
 }
 
 const kConnection = Symbol('ferrosocket.connection')
@@ -33,10 +34,10 @@ function onSocketDrain(this: OwnedSocket): void {
   this[kConnection]._onSocketDrain()
 }
 function onSocketPause(this: OwnedSocket): void {
-  this[kConnection].emit('pause')
+  this[kConnection]._onSocketPause()
 }
 function onSocketResume(this: OwnedSocket): void {
-  this[kConnection].emit('resume')
+  this[kConnection]._onSocketResume()
 }
 
 /**

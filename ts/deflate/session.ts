@@ -3,7 +3,8 @@
  * keeping the wire order. Exists only when the extension was negotiated.
  *
  * Order: while a received message is inflated the receiver is held, so frames after it (a close frame too) are
- * handled after it; while a message is compressed, later sends and our close frame wait in a queue and go out
+ * handled after it, and the socket is not read (backpressure: a peer flooding compressed messages waits for
+ * them to be inflated instead of filling our memory); while a message is compressed, later sends and our close frame wait in a queue and go out
  * in call order (RFC 6455 §5.5.1: nothing may follow a close frame).
  */
 import type { Socket } from 'node:net'
@@ -22,6 +23,8 @@ export interface DeflateHost {
   readonly maskOutgoingPackets: boolean
   readonly closeEventEmitted: boolean
   readonly inputPaused: boolean
+  _holdInput(): void
+  _releaseInput(): void
   drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
   _afterWrite(flushed: boolean): void
   _deliver(opcode: number, data: Buffer): void
@@ -93,7 +96,12 @@ export class DeflateSession {
     this.compressed = false
     this.inflating = true
     receiver.paused = true
-    this.pmd.decompress(data, maxMessageSize, (err, out) => this.inflated(opcode, err, out, receiver))
+    this.host._holdInput()
+    this.pmd.decompress(data, maxMessageSize, (err, out) => {
+      this.inflated(opcode, err, out, receiver)
+      // Reading resumes once the frames already received are handled (the last one may have started another).
+      if (!this.inflating) this.host._releaseInput()
+    })
   }
 
   private inflated(opcode: number, err: DeflateError | null, out: Buffer | undefined, receiver: Receiver): void {
