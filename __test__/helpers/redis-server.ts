@@ -39,7 +39,10 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export interface RedisServerOptions {
+  /** The address clients use (and `redis-cli`), default 127.0.0.1. */
   host?: string
+  /** The address redis-server binds, default `host`. */
+  bind?: string
   port?: number
   /** Runs redis-server through this command prefix (e.g. `['ip', 'netns', 'exec', 'ns1']`). */
   prefix?: string[]
@@ -51,7 +54,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     throw new Error('redis-server is not installed: run `sh scripts/install-redis.sh` (npm test does)')
   }
   const host = options.host ?? '127.0.0.1'
-  const port = options.port ?? (await freePort(host))
+  const port = options.port ?? (options.prefix ? 6379 : await freePort(host))
   const dir = mkdtempSync(path.join(tmpdir(), 'ferrosocket-redis-'))
   const prefix = options.prefix ?? []
   let child: ChildProcess | null = null
@@ -59,7 +62,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const start = async (): Promise<void> => {
     if (child !== null) return
     const args = [
-      ...['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      ...['--bind', options.bind ?? host, '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
       ...['--protected-mode', 'no', '--dir', dir, '--loglevel', 'notice', '--logfile', ''],
     ]
     const cmd = prefix.length > 0 ? prefix[0]! : 'redis-server'
