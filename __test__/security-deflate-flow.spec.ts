@@ -82,3 +82,34 @@ for (const role of ROLES) {
     t.deepEqual(got.map((m) => m.d), ['one', 'two'])
   })
 }
+
+for (const role of ROLES) {
+  test(`${role}: the peer's close arrives while a reply is compressed — the reply and close 1000 are written, in order`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    const reply = Array.from({ length: 2000 }, (_, i) => `line ${i};`).join('').slice(0, 20000)
+    const sent: Array<Error | null | undefined> = []
+    p.conn.on('message', () => {
+      p.conn.sendUTF(reply, (err) => sent.push(err))
+      p.conn.close(1000)
+    })
+    // The message and the peer's own close in one TCP write: the close is handled while the reply compresses.
+    p.send(frameHex(0x81, 'bye') + '880203e8')
+    const fs = await p.waitFrames((f) => f.some((x) => x.opcode === 8))
+    await p.peerEnded()
+    t.deepEqual(
+      fs.map((f) => [f.opcode, f.rsv]),
+      [
+        [1, 4],
+        [8, 0],
+      ],
+    )
+    const tail = Buffer.from('0000ffff', 'hex')
+    const text = zlib
+      .inflateRawSync(Buffer.concat([fs[0]!.payload, tail]), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .toString()
+    t.is(text, reply)
+    t.is(fs[1]!.payload.readUInt16BE(0), 1000)
+    await until(() => sent.length === 1)
+    t.is(sent[0] ?? null, null, 'the send callback got no error')
+  })
+}

@@ -331,6 +331,9 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     if (this.waitingForCloseResponse) {
       this.waitingForCloseResponse = false
       this.state = STATE_CLOSED
+      // Our close frame may still wait behind a message being compressed (sendCloseFrame): it ends the socket
+      // once it is written. Ending now lost both (issue 13).
+      if (this._deflate?.deflating === true) return
       if (!this.socket.writableEnded) this.socket.end()
       return
     }
