@@ -12,6 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install-redis: redis-server missing and not root; run: sudo sh scripts/install-redis.sh" >&2
   exit 1
 fi
+echo "[ferrosocket] installing Debian's redis-server with apt-get (the cluster tests start their own; once)"
 export DEBIAN_FRONTEND=noninteractive
 # policy-rc.d exit 101 tells invoke-rc.d not to start services during this install (restored afterwards).
 policy=/usr/sbin/policy-rc.d

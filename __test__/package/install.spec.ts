@@ -122,6 +122,35 @@ for (const mod of ['node16', 'nodenext']) {
 
 // What a contributor does first: clone, `npm install`. The tracked lock file must already be what npm writes
 // (it once pinned `debug` to 4.4.3 while package.json asked for ^4.4.3, so every install rewrote it).
+// ferrosocket/redis (issue 15): the subpath resolves from the tarball, types included; with the `redis` peer installed
+// it carries a publish between two servers over a real redis-server; without it the main entry is unaffected and the
+// adapter reports the missing package instead of crashing.
+test('ferrosocket/redis subpath: with the redis peer a publish crosses servers; without it a clear adapterError', async (t) => {
+  t.timeout(180_000)
+  const { startRedis } = await import('../helpers/redis-server.js')
+  const redis = await startRedis()
+  t.teardown(() => redis.dispose())
+  const peer = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+    .devDependencies.redis!
+  const dir = project('with-redis', [mainTarball, `redis@${peer}`])
+  const r = run(dir, 'redis.mjs', { REDIS_URL: redis.url })
+  t.is(r.status, 0, r.stderr)
+  t.is(r.stdout.split('\n')[0], 'utf8 über redis')
+  t.true(existsSync(path.join(dir, 'node_modules', 'ferrosocket', 'dist', 'redis', 'index.d.ts')))
+
+  const bare = project('without-redis', [mainTarball])
+  t.false(existsSync(path.join(bare, 'node_modules', 'redis')))
+  const probe =
+    `import { redisAdapter } from 'ferrosocket/redis'\n` +
+    `const a = redisAdapter({ url: 'redis://127.0.0.1:1' })\n` +
+    `a.attach({ deliverRemote: () => 0, localTopics: () => [], reportError: (e) => console.log(e.code, e.message) })\n` +
+    `await a.ready().catch(() => {})\nawait a.close()\n`
+  writeFileSync(path.join(bare, 'probe.mjs'), probe)
+  const p = run(bare, 'probe.mjs')
+  t.is(p.status, 0, p.stderr)
+  t.regex(p.stdout, /FERROSOCKET_REDIS_CONNECTION .*needs the `redis` package.*npm install redis/)
+})
+
 test('a fresh clone stays clean after npm install (package-lock.json agrees with package.json)', (t) => {
   const clone = path.join(work, 'clone')
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', root, clone], { stdio: 'ignore', timeout: 60_000 })

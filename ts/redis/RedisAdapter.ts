@@ -167,7 +167,18 @@ export class RedisAdapter implements PubSubAdapter {
   async #start(): Promise<void> {
     let pub = this.#options.client
     if (pub === undefined) {
-      const { createClient } = await import('redis')
+      let createClient: typeof import('redis').createClient
+      try {
+        ;({ createClient } = await import('redis'))
+      } catch (e) {
+        const error = new RedisAdapterError(
+          'FERROSOCKET_REDIS_CONNECTION',
+          "redisAdapter({ url }) needs the `redis` package (node-redis v5), an optional peer dependency: npm install redis",
+          { cause: e },
+        )
+        this.#report(error.code, error.message, e)
+        throw error
+      }
       if (this.#closed) return
       const reconnectStrategy = this.#trackBackoff(undefined)
       pub = createClient({ url: this.#options.url, socket: { reconnectStrategy } }) as unknown as RedisClientLike
