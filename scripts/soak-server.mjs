@@ -2,6 +2,7 @@
 // measured alone), driven over IPC. Run by soak.mjs with --expose-gc and the oxc-node loader; 127.0.0.1 only.
 import { readdirSync } from 'node:fs'
 import http from 'node:http'
+import { WebSocketServer as WsServer } from 'ws'
 import { backend, server as WebSocketServer } from '../ts/index.ts'
 
 let httpServer = null
@@ -9,14 +10,17 @@ let wsServer = null
 let counters = { accepted: 0, messages: 0, closes: {}, errors: 0 }
 let broadcastTimer = null
 
-function stats() {
-  globalThis.gc?.()
-  globalThis.gc?.()
+/** `gc: false`: as the process is (flood scenarios sample RSS under load, a forced GC would pause the server). */
+function stats(gc = true) {
+  if (gc) {
+    globalThis.gc?.()
+    globalThis.gc?.()
+  }
   const mem = process.memoryUsage()
   const resources = process.getActiveResourcesInfo()
   return {
     backend,
-    connections: wsServer ? wsServer.connections.length : 0,
+    connections: wsServer ? (wsServer.connections?.length ?? wsServer.clients.size) : 0,
     fds: readdirSync('/proc/self/fd').length,
     timers: resources.filter((r) => r === 'Timeout').length,
     tcp: resources.filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length,
@@ -27,10 +31,32 @@ function stats() {
   }
 }
 
-function start(config, http1) {
+/** The same echo server on `ws` (impl 'ws'), for comparisons; `perMessageDeflate` passed through. */
+function startWs(config) {
+  wsServer = new WsServer({ server: httpServer, perMessageDeflate: config.perMessageDeflate ?? false })
+  wsServer.on('connection', (ws) => {
+    counters.accepted++
+    ws.on('message', (data, isBinary) => {
+      counters.messages++
+      ws.send(data, { binary: isBinary })
+    })
+    ws.on('close', (code) => {
+      counters.closes[code] = (counters.closes[code] ?? 0) + 1
+    })
+    ws.on('error', () => counters.errors++)
+  })
+}
+
+function start(config, http1, impl) {
   counters = { accepted: 0, messages: 0, closes: {}, errors: 0 }
   httpServer = http.createServer(http1 ?? {}, (_req, res) => res.writeHead(426).end())
   httpServer.on('clientError', (_e, socket) => socket.destroy())
+  if (impl === 'ws') startWs(config)
+  else startFerrosocket(config)
+  return new Promise((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve(httpServer.address().port)))
+}
+
+function startFerrosocket(config) {
   wsServer = new WebSocketServer({ httpServer, ...config })
   wsServer.on('request', (req) => {
     const conn = req.accept(null, req.origin)
@@ -45,15 +71,19 @@ function start(config, http1) {
     })
     conn.on('error', () => counters.errors++)
   })
-  return new Promise((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve(httpServer.address().port)))
 }
 
 async function stop() {
   if (broadcastTimer) clearInterval(broadcastTimer)
   broadcastTimer = null
   if (!wsServer) return
-  for (const c of wsServer.connections.slice()) c.drop(1001, 'soak over', true)
-  wsServer.shutDown()
+  if (wsServer instanceof WsServer) {
+    for (const ws of wsServer.clients) ws.terminate()
+    wsServer.close()
+  } else {
+    for (const c of wsServer.connections.slice()) c.drop(1001, 'soak over', true)
+    wsServer.shutDown()
+  }
   httpServer.closeAllConnections()
   await new Promise((resolve) => httpServer.close(() => resolve()))
   wsServer = null
@@ -62,8 +92,8 @@ async function stop() {
 
 process.on('message', async (msg) => {
   let reply
-  if (msg.cmd === 'start') reply = { port: await start(msg.config, msg.http) }
-  else if (msg.cmd === 'stats') reply = stats()
+  if (msg.cmd === 'start') reply = { port: await start(msg.config, msg.http, msg.impl) }
+  else if (msg.cmd === 'stats') reply = stats(msg.gc !== false)
   else if (msg.cmd === 'stop') {
     await stop()
     reply = stats()

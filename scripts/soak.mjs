@@ -1,8 +1,10 @@
-// Load and soak scenarios of ../shared/reference/security.md §5.3 (L1, L2+L3, L4, L5, L6, L7), bounded,
-// 127.0.0.1 only, self-terminating. The ferrosocket server runs in a child process (scripts/soak-server.mjs) so
-// its fds, timers and heap are measured alone; clients are `ws` (and raw sockets for the attackers) in this one.
-//   node --import @oxc-node/core/register scripts/soak.mjs           long run (~8 min)
-//   node --import @oxc-node/core/register scripts/soak.mjs --short   CI run (~60 s)
+// Load and soak scenarios of ../shared/reference/security.md §5.3 (L1, L2+L3, L4, L5, L6, L7) and the
+// permessage-deflate floods of issue 13 (L8, scripts/soak-flood.mjs), bounded, 127.0.0.1 only, self-terminating.
+// The ferrosocket server runs in a child process (scripts/soak-server.mjs) so its fds, timers and heap are
+// measured alone; clients are `ws` (and raw sockets for the attackers) in this one.
+//   node --import @oxc-node/core/register scripts/soak.mjs           long run (~10 min)
+//   node --import @oxc-node/core/register scripts/soak.mjs --short   CI run (~75 s)
+//   … --only=floods (or connectStorm,echo,soak,churn,slowReaders,abuse,floods)   some scenarios only
 // FERROSOCKET_BACKEND is passed through to the server. Prints one line per scenario and a JSON summary; exits 1
 // when a pass criterion fails.
 import { fork } from 'node:child_process'
@@ -10,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
+import { deflateFloods } from './soak-flood.mjs'
 
 const SHORT = process.argv.includes('--short')
 const HARD_LIMIT_MS = SHORT ? 150_000 : 11 * 60_000
@@ -478,12 +481,18 @@ async function abuse() {
 const started = Date.now()
 const backend = (await rpc('stats')).backend
 console.log(`soak (${SHORT ? 'short' : 'long'}), server backend ${backend}`)
-for (const scenario of [connectStorm, echo, soak, churn, slowReaders, abuse]) {
+const floods = () => deflateFloods({ rpc, check }, { short: SHORT, serverConfig })
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
+const scenarios = { connectStorm, echo, soak, churn, slowReaders, abuse, floods }
+for (const [name, scenario] of Object.entries(scenarios)) {
+  if (only !== undefined && !only.split(',').includes(name)) continue
   const t0 = Date.now()
-  const r = await scenario()
-  r.elapsedS = Math.round((Date.now() - t0) / 1000)
-  results.push(r)
-  console.log(JSON.stringify(r))
+  const got = await scenario()
+  for (const r of Array.isArray(got) ? got : [got]) {
+    r.elapsedS = Math.round((Date.now() - t0) / 1000)
+    results.push(r)
+    console.log(JSON.stringify(r))
+  }
 }
 await rpc('exit')
 clearTimeout(hardStop)
