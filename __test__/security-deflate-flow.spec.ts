@@ -2,8 +2,13 @@
  * permessage-deflate hardening (issue 13), each test named after what it stops, server and client role, over a
  * raw TCP peer on 127.0.0.1 (conn-pair). The backend comes from FERROSOCKET_BACKEND (npm test runs both).
  */
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
 import zlib from 'node:zlib'
 import test from 'ava'
+import { WebSocketServer } from 'ws'
+import { W3CWebSocket } from '../ts/W3CWebSocket.js'
 import type { Extension } from '../ts/connection/types.js'
 import { collect, connPair, frameHex, peerBytes, PMD, ROLES, until } from './helpers/conn-pair.js'
 
@@ -113,3 +118,49 @@ for (const role of ROLES) {
     t.is(sent[0] ?? null, null, 'the send callback got no error')
   })
 }
+
+// Issue 13: sends waiting for compression were invisible to bytesWaitingToFlush/bufferedAmount, outputBufferFull
+// and maxOutputBufferSize, so a peer that never reads could pile them up without any limit noticing.
+for (const role of ROLES) {
+  test(`${role}: sends queued behind compression count in bytesWaitingToFlush and outputBufferFull, 'drain' after`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    const text = 'compressible text; '.repeat(1100)
+    let drains = 0
+    p.conn.on('drain', () => drains++)
+    for (let i = 0; i < 3; i++) p.conn.sendUTF(text)
+    t.true(p.conn.bytesWaitingToFlush >= 3 * text.length, `${p.conn.bytesWaitingToFlush} bytes counted`)
+    t.true(p.conn.outputBufferFull)
+    await p.waitFrames((f) => f.length === 3)
+    await until(() => drains === 1)
+    t.false(p.conn.outputBufferFull)
+    t.is(p.conn.bytesWaitingToFlush, 0)
+  })
+
+  test(`${role}: a backlog behind compression above maxOutputBufferSize → cut off 1008 at once`, async (t) => {
+    const p = await connPair(t, role, { ...DEFLATE, maxOutputBufferSize: 1 << 20 }, { extensions: PMD })
+    p.peer.pause()
+    const chunk = randomBytes(64 * 1024)
+    let sent = 0
+    for (; sent < 100 && p.conn.connected; sent++) p.conn.sendBytes(chunk)
+    t.true(sent <= 17, `${sent} sends of 64 KiB accepted with a 1 MiB limit`)
+    t.deepEqual(await p.closed(), { code: 1008, description: 'Output buffer size limit exceeded.' })
+  })
+}
+
+test('client: W3CWebSocket.bufferedAmount counts sends waiting for compression', async (t) => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true })
+  t.teardown(() => wss.close())
+  await once(wss, 'listening')
+  wss.on('connection', (ws) => ws.on('message', () => {}))
+  const port = (wss.address() as AddressInfo).port
+  const client = new W3CWebSocket(`ws://127.0.0.1:${port}/`, null, null, null, null, { perMessageDeflate: true })
+  t.teardown(() => client.close())
+  await new Promise<void>((resolve, reject) => {
+    client.onopen = () => resolve()
+    client.onerror = () => reject(new Error('W3CWebSocket failed to open'))
+  })
+  const text = 'compressible text; '.repeat(1100)
+  for (let i = 0; i < 3; i++) client.send(text)
+  t.true(client.bufferedAmount >= 3 * text.length, `bufferedAmount ${client.bufferedAmount}`)
+  await until(() => client.bufferedAmount === 0)
+})

@@ -131,7 +131,7 @@ export class W3CWebSocket extends SimpleEventTarget {
 
   /** Bytes queued on the socket and not yet written (the original always said 0). */
   get bufferedAmount(): number {
-    return this._connection?.socket?.writableLength ?? 0
+    return this._connection?.bytesWaitingToFlush ?? 0
   }
 
   /** Always `'arraybuffer'`; Node has no Blob-backed message path. Other values throw SyntaxError. */

@@ -151,6 +151,12 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     if (opts.assembleFragments) this._receiver.setLimits(opts.maxFrameSize, maxMessageSize, maxFragments)
   }
 
+  /** Bytes sent and not yet handed to the kernel: the socket's queue and sends waiting for compression. */
+  override get bytesWaitingToFlush(): number {
+    const deflate = this._deflate
+    return deflate === null ? super.bytesWaitingToFlush : super.bytesWaitingToFlush + deflate.queuedBytes
+  }
+
   /** The negotiated extensions: `[]`, or permessage-deflate with its parameters. */
   get extensions(): Extension[] {
     return (this._extensions ??= [])
@@ -499,7 +505,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   _afterWrite(flushed: boolean): void {
     if (!flushed) this.outputBufferFull = true
     const max = this._opts.maxOutputBufferSize
-    if (max > 0 && this.socket.writableLength > max && !this.closeEventEmitted) {
+    if (max > 0 && this.bytesWaitingToFlush > max && !this.closeEventEmitted) {
       this.drop(1008, TEXT_OUTPUT_BUFFER_FULL, true)
     }
   }

@@ -23,10 +23,13 @@ export interface DeflateHost {
   readonly maskOutgoingPackets: boolean
   readonly closeEventEmitted: boolean
   readonly inputPaused: boolean
+  readonly outputBufferFull: boolean
+  readonly bytesWaitingToFlush: number
   _holdInput(): void
   _releaseInput(): void
   drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
   _afterWrite(flushed: boolean): void
+  _onSocketDrain(): void
   _deliver(opcode: number, data: Buffer): void
 }
 
@@ -69,6 +72,12 @@ export class DeflateSession {
   inflating = false
   /** A message is being compressed: later sends (and our close frame) wait in the queue, in order. */
   deflating = false
+  /**
+   * Payload bytes of sends being compressed or waiting for it: part of `bytesWaitingToFlush`, so
+   * `outputBufferFull`, `bufferedAmount` and `maxOutputBufferSize` see a backlog that has not reached the socket
+   * yet (issue 13: a peer that never reads could otherwise pile sends up here without any limit noticing).
+   */
+  queuedBytes = 0
   private readonly queue: QueuedSend[] = []
   private stopped = false
 
@@ -129,19 +138,23 @@ export class DeflateSession {
   send(opcode: number, payload: Buffer, threshold: number, cb: SendCallback | undefined): void {
     const host = this.host
     const pmd = this.pmd
+    const size = payload.length
     const run = (abort: boolean): void => {
       if (abort || this.stopped || !host.socket.writable) {
+        this.queuedBytes -= size
         if (cb) process.nextTick(cb, notOpen())
         return
       }
       const masked = host.maskOutgoingPackets
-      if (payload.length < pmd.threshold) {
+      if (size < pmd.threshold) {
+        this.queuedBytes -= size
         host._afterWrite(writeMessage(host.socket, opcode, payload, masked, threshold, cb))
         return
       }
       this.deflating = true
       pmd.compressParts(payload, (err, parts, length = 0) => {
         this.deflating = false
+        this.queuedBytes -= size
         if (err !== null || parts === undefined || this.stopped || !host.socket.writable) {
           if (cb) process.nextTick(cb, err ?? notOpen())
           if (err !== null && err.closeCode === 1011 && !host.closeEventEmitted) host.drop(1011, err.message)
@@ -152,10 +165,27 @@ export class DeflateSession {
           host._afterWrite(writeParts(host.socket, opcode, parts, length, cb))
         }
         this.runQueue(false)
+        this.drained()
       })
     }
+    this.queuedBytes += size
     if (this.deflating) this.queue.push(run)
     else run(false)
+    // Counted as written: above the socket's high-water mark, outputBufferFull until 'drain'.
+    if (this.deflating && !host.closeEventEmitted) {
+      host._afterWrite(host.bytesWaitingToFlush < host.socket.writableHighWaterMark)
+    }
+  }
+
+  /**
+   * The compression backlog is gone: `'drain'` for an `outputBufferFull` it alone caused (when the socket holds
+   * bytes above its mark, the socket's own `'drain'` follows).
+   */
+  private drained(): void {
+    const host = this.host
+    const socket = host.socket
+    if (this.deflating || !host.outputBufferFull || socket.writableNeedDrain || !socket.writable) return
+    if (host.bytesWaitingToFlush < socket.writableHighWaterMark) host._onSocketDrain()
   }
 
   /**
