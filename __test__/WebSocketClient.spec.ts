@@ -192,8 +192,9 @@ test('Connection: keep-alive, Upgrade is accepted (original issue #176)', async 
   const o = await handshakeWith(t, (req) =>
     response101(req).replace('Connection: Upgrade', 'Connection: keep-alive, Upgrade'),
   )
-  connected(o).drop(1000, '', true)
-  t.pass()
+  const connection = connected(o)
+  t.true(connection.connected)
+  connection.drop(1000, '', true)
 })
 
 test('Connection without the upgrade token → connectFailed', async (t) => {

@@ -223,14 +223,17 @@ test('after a refusal the server discards input and closes once the client close
   const res = await rawExchange(t, port, handshake(), headersComplete)
   res.socket.write('junk after the refusal')
   res.socket.end()
-  await closed
-  t.pass()
+  // The server's side closes without an error once ours has (long before closeTimeout would cut it off).
+  t.deepEqual(await closed, [false])
 })
 
 test('after a refusal a client that keeps its side open is cut off after closeTimeout', async (t) => {
-  const { wsServer, port } = await startServer(t, { closeTimeout: 100 })
+  const closeTimeout = 300
+  const { wsServer, port } = await startServer(t, { closeTimeout })
+  let refusedAt = 0
   const closed = nextEvent<[WebSocketRequest]>(wsServer, 'request').then(([r]) => {
     const c = nextEvent(r.socket, 'close', 3000)
+    refusedAt = performance.now()
     r.reject(403)
     return c
   })
@@ -238,7 +241,10 @@ test('after a refusal a client that keeps its side open is cut off after closeTi
   const socket = await connectRaw(t, port, true)
   socket.write(handshake())
   await closed
-  t.pass()
+  const cutAt = performance.now()
+  // The window: not before closeTimeout (the socket stayed open through the grace period; 2 ms for the timer
+  // clock's millisecond rounding), and within nextEvent's 3 s bound above.
+  t.true(cutAt - refusedAt >= closeTimeout - 2, `closed ${Math.round(cutAt - refusedAt)} ms after the refusal`)
 })
 
 test('2,000 junk headers push Sec-WebSocket-Key past maxHeadersCount → 400 + upgradeError, never a throw', async (t) => {

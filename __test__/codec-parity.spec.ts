@@ -1,13 +1,17 @@
 // Native vs TypeScript twin, both loaded in one process: identical results, errors, state and bytes. Every case
 // is also checked against a naive reference (byte-loop masking, WHATWG fatal UTF-8 decoding, whole-buffer
 // parsing), so the twin is held to the contract even where no addon can be loaded.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { loadNativeCodec, nativeLoadErrors, tsCodec } from '../ts/codec/index.js'
+import { platformArchABI } from '../ts/codec/loader.js'
 import { ErrorCode, type Codec } from '../ts/codec/types.js'
 import { chop, feed, randomStream } from './helpers/codec-feed.js'
 import { CLIENT, SERVER, Prng, frame, naiveIsUtf8, naiveMask, randomUtf8, toHex } from './helpers/codec-util.js'
 
 const native = loadNativeCodec()
+const addonPath = fileURLToPath(new URL(`../ferrosocket.${platformArchABI()}.node`, import.meta.url))
 const codecs: Array<[string, Codec]> = [['ts', tsCodec]]
 if (native !== null) codecs.push(['native', native])
 
@@ -15,8 +19,13 @@ test('the native addon is compared whenever it loads (required under FERROSOCKET
   if (process.env.FERROSOCKET_BACKEND === 'native') {
     t.not(native, null, `addon did not load: ${JSON.stringify(nativeLoadErrors())}`)
   }
-  t.is(codecs.length, native === null ? 1 : 2)
-  if (native !== null) t.is(native.backend, 'native')
+  // A local build next to the package must load (else the comparisons below would silently run on the twin only).
+  if (existsSync(addonPath)) t.not(native, null, `${addonPath} exists but did not load: ${JSON.stringify(nativeLoadErrors())}`)
+  else t.is(native, null)
+  if (native !== null) {
+    t.is(native.backend, 'native')
+    t.not(native, tsCodec)
+  }
 })
 
 test('mask/unmask: every length 0..257 × alignment 0..3 × random masks equal the byte loop on every backend', (t) => {
@@ -87,14 +96,15 @@ test('parseFrames: big single-frame text messages (the addon defers their UTF-8 
   const rng = new Prng(0x7e47)
   const key = () => rng.bytes(4)
   const big = (n: number) => Buffer.from('é€😀a'.repeat(Math.ceil(n / 10))).subarray(0, n - (n % 10))
-  const cases: Array<[string, (isServer: boolean) => Buffer]> = [
-    ['valid 20 KiB text between frames', (m) => Buffer.concat([frame(0x82, rng.bytes(7), m ? key() : undefined), frame(0x81, big(20480), m ? key() : undefined), frame(0x89, rng.bytes(3), m ? key() : undefined)])],
-    ['invalid byte at the end of 40 KiB', (m) => { const p = big(40960); p[p.length - 1] = 0xff; return Buffer.concat([frame(0x82, rng.bytes(9), m ? key() : undefined), frame(0x81, p, m ? key() : undefined), frame(0x82, rng.bytes(100), m ? key() : undefined), frame(0x88, Buffer.from([3, 232]), m ? key() : undefined)]) }],
-    ['truncated code point at the end of 16 KiB', (m) => Buffer.concat([frame(0x81, Buffer.concat([Buffer.alloc(16384 - 1, 0x61), Buffer.from([0xe2])]), m ? key() : undefined), frame(0x81, Buffer.from('ok'), m ? key() : undefined)])],
-    ['two big frames, the second invalid, then a pending one', (m) => { const bad = big(30000); bad[5] = 0xc0; return Buffer.concat([frame(0x81, big(17000), m ? key() : undefined), frame(0x81, bad, m ? key() : undefined), frame(0x82, rng.bytes(500), m ? key() : undefined).subarray(0, 300)]) }],
-    ['fragmented big text (not deferred)', (m) => { const p = big(40000); p[39000] = 0xff; return Buffer.concat([frame(0x01, p.subarray(0, 20000), m ? key() : undefined), frame(0x80, p.subarray(20000), m ? key() : undefined)]) }],
+  // Each case with what a correct parse returns: complete frames before the stop, and the error (None = 0).
+  const cases: Array<[string, (isServer: boolean) => Buffer, number, number]> = [
+    ['valid 20 KiB text between frames', (m) => Buffer.concat([frame(0x82, rng.bytes(7), m ? key() : undefined), frame(0x81, big(20480), m ? key() : undefined), frame(0x89, rng.bytes(3), m ? key() : undefined)]), 3, ErrorCode.None],
+    ['invalid byte at the end of 40 KiB', (m) => { const p = big(40960); p[p.length - 1] = 0xff; return Buffer.concat([frame(0x82, rng.bytes(9), m ? key() : undefined), frame(0x81, p, m ? key() : undefined), frame(0x82, rng.bytes(100), m ? key() : undefined), frame(0x88, Buffer.from([3, 232]), m ? key() : undefined)]) }, 1, ErrorCode.InvalidUtf8],
+    ['truncated code point at the end of 16 KiB', (m) => Buffer.concat([frame(0x81, Buffer.concat([Buffer.alloc(16384 - 1, 0x61), Buffer.from([0xe2])]), m ? key() : undefined), frame(0x81, Buffer.from('ok'), m ? key() : undefined)]), 0, ErrorCode.InvalidUtf8],
+    ['two big frames, the second invalid, then a pending one', (m) => { const bad = big(30000); bad[5] = 0xc0; return Buffer.concat([frame(0x81, big(17000), m ? key() : undefined), frame(0x81, bad, m ? key() : undefined), frame(0x82, rng.bytes(500), m ? key() : undefined).subarray(0, 300)]) }, 1, ErrorCode.InvalidUtf8],
+    ['fragmented big text (not deferred)', (m) => { const p = big(40000); p[39000] = 0xff; return Buffer.concat([frame(0x01, p.subarray(0, 20000), m ? key() : undefined), frame(0x80, p.subarray(20000), m ? key() : undefined)]) }, 1, ErrorCode.InvalidUtf8],
   ]
-  for (const [label, make] of cases) {
+  for (const [label, make, wantCount, wantError] of cases) {
     for (const [side, opts] of [['server', SERVER], ['client', CLIENT]] as const) {
       const input = make(side === 'server')
       const results = codecs.map(([, c]) => {
@@ -106,7 +116,9 @@ test('parseFrames: big single-frame text messages (the addon defers their UTF-8 
         return { count, state: [...state], out: [...out.subarray(0, 4 * (count + state[2]!))], bytes: toHex(buf) }
       })
       if (results.length === 2) t.deepEqual(results[1], results[0], `${label} (${side})`)
-      t.true(results[0]!.count >= 0)
+      for (const [i, r] of results.entries()) {
+        t.deepEqual([r.count, r.state[3]], [wantCount, wantError], `${label} (${side}) on ${codecs[i]![0]}`)
+      }
     }
   }
   const invalid = codecs.map(([, c]) => {
@@ -250,12 +262,16 @@ test('decodeUtf8: Buffer#toString on every backend — ASCII, Latin-1-only, mixe
   // A view into a larger buffer, not at its start.
   samples.push(Buffer.from('xxΩμέγαyy').subarray(2, 10))
   samples.push(new Uint8Array(Buffer.from('plain Uint8Array — ☃')) as Buffer)
+  const mismatches: string[] = []
+  let compared = 0
   for (const sample of samples) {
     const want = Buffer.from(sample.buffer, sample.byteOffset, sample.length).toString('utf8')
     for (const [name, c] of codecs) {
       const got = c.decodeUtf8(sample)
-      if (got !== want) t.fail(`${name} ${sample.length} B ${toHex(sample.subarray(0, 40))}: ${JSON.stringify(got.slice(0, 40))}`)
+      compared++
+      if (got !== want) mismatches.push(`${name} ${sample.length} B ${toHex(sample.subarray(0, 40))}: ${JSON.stringify(got.slice(0, 40))}`)
     }
   }
-  t.pass()
+  t.deepEqual(mismatches, [])
+  t.is(compared, samples.length * codecs.length)
 })
