@@ -26,7 +26,7 @@ interface FakeRequest {
 
 function fakeRequest(resource: string, protocols: string[] = []): FakeRequest {
   return {
-    requestedProtocols: protocols.map((p) => p.toLocaleLowerCase()),
+    requestedProtocols: protocols.map((p) => p.toLowerCase()),
     resourceURL: parse(resource, true),
     rejected: [],
     accepted: [],

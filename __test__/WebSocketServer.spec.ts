@@ -1,6 +1,7 @@
 // WebSocketServer + WebSocketRequest over raw TCP: the 101 and every rejection byte for byte, dispatch rules,
 // request parsing and accept/reject semantics (reference: websocket-node-api.md §1.2, §1.3, §2.1, §6).
 import test from 'ava'
+import { resolveConnectionOptions } from '../ts/config.js'
 import { Deprecation } from '../ts/Deprecation.js'
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import type { WebSocketRequest } from '../ts/WebSocketRequest.js'
@@ -419,6 +420,10 @@ test('mount: httpServer required (exact text); keepalive options validated with 
     message: 'keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.',
   })
   t.notThrows(() => new WebSocketServer({ httpServer, keepalive: false, keepaliveInterval: 'x' as never }))
+  // The original tested dropConnectionOnKeepaliveTimeout by truthiness: 0 means no drop, so no grace period needed.
+  const noDrop = { httpServer, dropConnectionOnKeepaliveTimeout: 0 as never, keepaliveGracePeriod: null as never }
+  t.notThrows(() => new WebSocketServer(noDrop))
+  t.false(resolveConnectionOptions(noDrop).dropConnectionOnKeepaliveTimeout)
 })
 
 test('mount: defaults as WebSocket-Node; httpServer wrapped in an array; config shared by reference', (t) => {

@@ -1,7 +1,7 @@
 /**
  * Child process of `benches/benchmark.ts`: benchmarks ONE implementation (argv[2]) over the cells described by the
  * JSON job (argv[3]) and writes its results as JSON to argv[4]. One implementation per process keeps V8's type
- * feedback and inline caches from being shared between rows (performance.md §5: up to 2× skew otherwise).
+ * feedback and inline caches from being shared between rows (up to 2× skew otherwise).
  */
 import { writeFileSync } from 'node:fs'
 import { isUtf8 } from 'node:buffer'

@@ -70,7 +70,7 @@ export class WebSocketRouter extends EventEmitter {
     const regexp = this.pathToRegExp(path)
     if (!(regexp instanceof RegExp)) throw new Error('Path must be specified as either a string or a RegExp.')
     const pathString = regexp.toString()
-    const proto = (protocol || NO_PROTOCOL).toLocaleLowerCase()
+    const proto = (protocol || NO_PROTOCOL).toLowerCase()
     if (this.findHandlerIndex(pathString, proto) !== -1) {
       throw new Error('You may only mount one handler per path/protocol combination.')
     }
@@ -88,7 +88,7 @@ export class WebSocketRouter extends EventEmitter {
 
   /** Index of the handler for this exact path string and protocol (case-insensitive), or -1. */
   findHandlerIndex(pathString: string, protocol: string): number {
-    const proto = protocol.toLocaleLowerCase()
+    const proto = protocol.toLowerCase()
     return this.handlers.findIndex((h) => h.pathString === pathString && h.protocol === proto)
   }
 
@@ -105,7 +105,7 @@ export class WebSocketRouter extends EventEmitter {
       request.requestedProtocols && request.requestedProtocols.length > 0 ? request.requestedProtocols : [NO_PROTOCOL]
     const pathname = request.resourceURL?.pathname ?? ''
     for (const p of requested) {
-      const protocol = p.toLocaleLowerCase()
+      const protocol = p.toLowerCase()
       for (const handler of this.handlers) {
         // A stateful (global/sticky) RegExp would alternate between match and miss; reset it.
         handler.path.lastIndex = 0

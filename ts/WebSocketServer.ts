@@ -218,17 +218,7 @@ export class WebSocketServer extends EventEmitter {
     this.config = resolved
     if (!config.httpServer) throw new Error('You must specify an httpServer on which to mount the WebSocket server.')
     if (!Array.isArray(config.httpServer)) resolved.httpServer = [config.httpServer as HttpServer]
-    if (resolved.keepalive && !resolved.useNativeKeepalive) {
-      if (typeof resolved.keepaliveInterval !== 'number') {
-        throw new Error('keepaliveInterval must be specified and numeric if keepalive is true.')
-      }
-      if (resolved.dropConnectionOnKeepaliveTimeout && typeof resolved.keepaliveGracePeriod !== 'number') {
-        throw new Error(
-          'keepaliveGracePeriod  must be specified and numeric if dropConnectionOnKeepaliveTimeout is true.',
-        )
-      }
-    }
-    // Bad limits and permessage-deflate settings fail here, not at the first accept().
+    // Bad keepalive settings, limits and permessage-deflate settings fail here, not at the first accept().
     resolveConnectionOptions(resolved)
     resolveDeflateOptions(resolved.perMessageDeflate)
     if (resolved.adapter !== undefined) this._pubsub.attach(resolved.adapter)

@@ -134,7 +134,9 @@ export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConn
   const maxMessageSize = sizeLimit(config.maxReceivedMessageSize, 'maxReceivedMessageSize', 0x100000)
   const keepalive = Boolean(config.keepalive)
   const useNativeKeepalive = Boolean(config.useNativeKeepalive)
-  const dropConnectionOnKeepaliveTimeout = config.dropConnectionOnKeepaliveTimeout !== false
+  // Truthiness, as the original's connection tested it (`0` does not drop); unset means the default, true.
+  const drop = config.dropConnectionOnKeepaliveTimeout
+  const dropConnectionOnKeepaliveTimeout = drop === undefined ? true : Boolean(drop)
   if (keepalive && !useNativeKeepalive) {
     if (typeof config.keepaliveInterval !== 'number') {
       throw new Error('keepaliveInterval must be specified and numeric if keepalive is true.')

@@ -1,6 +1,7 @@
 /**
  * One adapter per benchmarked implementation. Each runs in its own child process (fresh module instances and type
- * feedback; see performance.md §5 "Hygiene"), selected by id; `env` is what the parent sets for that child.
+ * feedback: one implementation's JIT state would otherwise skew another's, by up to 2×), selected by id; `env` is
+ * what the parent sets for that child.
  *
  * Every adapter exposes the same operations on the same arguments, calling exactly what the implementation's own
  * code calls: ws's `lib/buffer-util.js` / `lib/validation.js` / `lib/receiver.js` as shipped (with their size
@@ -89,17 +90,10 @@ const PARSE_OPTIONS = {
   maxFragments: 0,
 }
 
-// The codec module is written in parallel with this harness: look its exports up by name and say clearly what is
-// missing instead of failing to compile.
-interface CodecModule {
-  codec?: Codec
-  backend?: string
-  tsCodec?: Codec
-  loadNativeCodec?: () => Codec | null
-}
-
+// The compiled seam (dist/, which `npm run bench` builds first) is what users run, so that is what is measured;
+// its types are the sources'. Loaded by path at run time so that type-checking does not need a build.
+type CodecModule = typeof import('../../ts/codec/index.js')
 const CODEC_PATH = '../../dist/codec/index.js'
-const TWIN_PATH = '../../dist/codec/twin/index.js'
 
 async function codecModule(): Promise<CodecModule> {
   return (await import(CODEC_PATH)) as CodecModule
@@ -297,7 +291,6 @@ export async function loadAdapter(id: string): Promise<Adapter> {
   switch (id) {
     case 'native': {
       const mod = await codecModule()
-      if (!mod.codec) throw new Error('ts/codec/index.ts exports no `codec`')
       if (mod.codec.backend !== 'native') throw new Error(`codec backend is ${mod.codec.backend}, not native`)
       return fromCodec('ferrosocket native (codec as shipped)', mod.codec, [
         'codec seam as shipped: argument checks, then the twin below its size cut-offs, the addon above',
@@ -306,22 +299,14 @@ export async function loadAdapter(id: string): Promise<Adapter> {
     }
     case 'native-raw': {
       const mod = await codecModule()
-      const nat = mod.loadNativeCodec?.()
+      const nat = mod.loadNativeCodec()
       if (!nat) throw new Error('loadNativeCodec() gave no native codec (addon not built or not loadable)')
       return fromCodec('ferrosocket addon direct (loadNativeCodec)', nat, [
         'validated like the seam, then always the addon (no small-size cut-off)',
       ])
     }
     case 'ts': {
-      let mod: CodecModule
-      try {
-        mod = await codecModule()
-      } catch {
-        // Before the seam lands the twin can still be measured on its own.
-        mod = (await import(TWIN_PATH)) as CodecModule
-      }
-      if (!mod.tsCodec) throw new Error('ts/codec/index.ts exports no `tsCodec`')
-      return fromCodec('ferrosocket TS twin', mod.tsCodec, [])
+      return fromCodec('ferrosocket TS twin', (await codecModule()).tsCodec, [])
     }
     case 'ws':
       return wsAdapter('ws + bufferutil (as shipped)')

@@ -1,5 +1,5 @@
 /**
- * Crossover of the seam: the payload size from which calling the addon beats the TS twin (performance.md §4: the
+ * Crossover of the seam: the payload size from which calling the addon beats the TS twin (an
  * N-API call costs 50–100 ns, so tiny buffers stay in TS). The seam's cut-offs in ts/codec/index.ts should come
  * from this run, not from ws's numbers.
  */

@@ -3,15 +3,13 @@
  * functions (URL normalisation, subprotocol validation, nonce, request headers, response validation), kept apart
  * so they can be read against the RFC and tested without sockets.
  */
-import { createHash, randomFillSync } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { parse as parseLegacyUrl, type Url } from 'node:url'
 import { checkResponse } from '../deflate/negotiate.js'
 import type { ResolvedDeflateOptions } from '../deflate/negotiate.js'
 import type { IRequestedExtension } from '../handshake/extensions.js'
-
-/** RFC 6455 §1.3: the GUID appended to the key before hashing. */
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+import { computeAcceptKey } from '../handshake/response.js'
 
 /** RFC 2616 separators; a subprotocol is a token (RFC 6455 §4.1 item 10), so none of these may appear in it. */
 const SEPARATORS = '()<>@,;:\\"/[]?={} \t'
@@ -125,13 +123,6 @@ export function makeNonce(): string {
   return randomFillSync(Buffer.alloc(16)).toString('base64')
 }
 
-/** `Sec-WebSocket-Accept` the server must answer for `key` (RFC 6455 §4.2.2 item 5.4). */
-export function expectedAccept(key: string): string {
-  return createHash('sha1')
-    .update(key + GUID)
-    .digest('base64')
-}
-
 function findHeader(headers: OutgoingHttpHeaders, name: string): string | undefined {
   const lower = name.toLowerCase()
   for (const key of Object.keys(headers)) if (key.toLowerCase() === lower) return key
@@ -225,7 +216,8 @@ export function validateResponse(
   }
   const accept = headers['sec-websocket-accept']
   if (!accept) return fail('Expected Sec-WebSocket-Accept header from server')
-  const expected = expectedAccept(nonce)
+  // RFC 6455 §4.2.2 item 5.4: what the server must answer for our nonce.
+  const expected = computeAcceptKey(nonce)
   if (accept !== expected) {
     return fail(`Sec-WebSocket-Accept header from server didn't match expected value of ${expected}`)
   }

@@ -17,11 +17,12 @@ export interface IRequestedExtension {
  * WebSocket-Node's `parseExtensions`: lower-case the whole header, split extensions on a comma and parameters on a
  * semicolon (each followed by any whitespace), and parameters on `=` (anything after a second `=` is dropped).
  * Names are plain data in arrays, so `__proto__` or `constructor` are harmless (ws GHSA-5v72-xg48-5rpm).
- * ferrosocket negotiates no extension: the offer is only reported, never answered.
+ * This is only the report of the offer; permessage-deflate is negotiated by `deflate/negotiate.ts`, which parses the
+ * header with RFC 7692's stricter rules.
  */
 export function parseExtensions(header: string | undefined): IRequestedExtension[] {
   if (!header) return []
-  return splitList(header.toLocaleLowerCase(), ',').map((extension) => {
+  return splitList(header.toLowerCase(), ',').map((extension) => {
     const parts = splitList(extension, ';')
     const params = parts.slice(1).map((raw): IExtensionParameter => {
       const eq = raw.indexOf('=')

@@ -34,7 +34,7 @@ export function parseProtocols(header: string | undefined): ProtocolOffer {
   const requested: string[] = []
   if (header) {
     for (const item of splitList(header, ',')) {
-      const lc = item.toLocaleLowerCase()
+      const lc = item.toLowerCase()
       requested.push(lc)
       fullCase[lc] = item
     }
