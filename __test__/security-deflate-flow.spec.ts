@@ -89,6 +89,21 @@ for (const role of ROLES) {
 }
 
 for (const role of ROLES) {
+  test(`${role}: drop() while a message inflates — no 'resume' event after 'close'`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    await new Promise((resolve) => setImmediate(resolve))
+    const events: string[] = []
+    p.conn.on('resume', () => events.push('resume'))
+    p.conn.on('close', () => events.push('close'))
+    // Fed synchronously: the message is inflating (the socket held) when drop() runs.
+    p.conn.handleSocketData(peerBytes(role, frameHex(0xc1, syncFlushed('inflating'))))
+    p.conn.drop(1000)
+    // The socket's 'resume' event comes on the next tick.
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    t.deepEqual(events, ['close'])
+  })
+
   test(`${role}: the peer's close arrives while a reply is compressed — the reply and close 1000 are written, in order`, async (t) => {
     const p = await connPair(t, role, DEFLATE, { extensions: PMD })
     const reply = Array.from({ length: 2000 }, (_, i) => `line ${i};`).join('').slice(0, 20000)
