@@ -133,3 +133,14 @@ test('client.url for a WHATWG URL (ours only; the original needed url.parse obje
   t.deepEqual(shape(c.url), shape(parseUrl('ws://127.0.0.1:9/p?q=1')))
   c.abort()
 })
+
+test('a frozen url.parse object is accepted as the original accepts it (port left as it was)', (t) => {
+  const frozen = Object.freeze(parseUrl('ws://127.0.0.1:9/x'))
+  const c = new WebSocketClient()
+  c.on('connectFailed', () => {})
+  t.notThrows(() => c.connect(Object.freeze(parseUrl('ws://127.0.0.1/x'))))
+  c.abort()
+  c.connect(frozen)
+  t.is(c.url, frozen)
+  c.abort()
+})

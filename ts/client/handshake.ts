@@ -76,7 +76,13 @@ export function parseTargetUrl(requestUrl: RequestUrl): TargetUrl {
   const defaultPort = secure ? '443' : '80'
   if (!port) port = defaultPort
   // The original fills in the default port on the object it keeps (`this.url.port = defaultPorts[protocol]`).
-  if (!legacy.port) legacy.port = port
+  if (!legacy.port) {
+    try {
+      legacy.port = port
+    } catch {
+      // A frozen Url passed in: the original (sloppy-mode code) silently left it as it was.
+    }
+  }
   const bare = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname
   const bracketed = bare.includes(':') ? `[${bare}]` : bare
   return {
