@@ -61,7 +61,10 @@ function once<T>(child: ChildProcess, what: string, ms = 60_000): Promise<T> {
 
 async function cell(impl: 'ferrosocket' | 'socketio', nodes: number, redisUrl: string, window: number): Promise<Result> {
   const env = { ...process.env, BENCH_IMPL: impl, REDIS_URL: redisUrl, BENCH_SOLO: nodes === 1 ? '1' : '0' }
-  const children = Array.from({ length: nodes }, () => fork(join(here, 'node.ts'), [], { env, execArgv }))
+  // --prof=DIR: CPU profiles of the server processes (node --cpu-prof) into DIR.
+  const prof = args.get('prof')
+  const nodeArgv = prof ? [...execArgv, '--cpu-prof', `--cpu-prof-dir=${prof}`] : execArgv
+  const children = Array.from({ length: nodes }, () => fork(join(here, 'node.ts'), [], { env, execArgv: nodeArgv }))
   try {
     const ports = (await Promise.all(children.map((c) => once<{ port: number }>(c, 'node start')))).map((m) => m.port)
     const job = { impl, ports, subs: SUBS, size: SIZE, window, warmupMs, durationMs }
