@@ -249,3 +249,56 @@ pub fn decode_text(data: &[u8]) {
     };
     assert_eq!(units, want);
 }
+
+/// Issue 16's one-pass text path at every split point of the input (the first byte picks the message form):
+/// - `utf8_stream` over the two halves (state carried, final on the second) gives std's verdict at every split;
+/// - a whole text frame parsed with `PARSE_DEFER_TEXT` comes back unvalidated (`D_TEXT_UNCHECKED`, no error),
+///   and `text::decode` — the validation of that path — gives std's verdict and std's code units;
+/// - the same frame parsed without the flag gives std's verdict (`InvalidUtf8` exactly when std refuses it).
+pub fn text_split(data: &[u8]) {
+    use ferrosocket_core::parse::{D_TEXT_UNCHECKED, PARSE_DEFER_TEXT};
+    let Some((_, input)) = data.split_first() else { return };
+    let input = &input[..input.len().min(600)];
+    let valid = std::str::from_utf8(input).is_ok();
+    for i in 0..=input.len() {
+        let r = core_utf8_stream(0, &input[..i], false)
+            .and_then(|s| core_utf8_stream(s, &input[i..], true));
+        assert_eq!(r.is_ok(), valid, "split at {i}");
+    }
+    let (mut latin1, mut utf16) = (Vec::new(), Vec::new());
+    let decoded = core_decode_text(input, &mut latin1, &mut utf16).map(|d| match d {
+        Decoded::Ascii => input.iter().map(|&b| u16::from(b)).collect::<Vec<_>>(),
+        Decoded::Latin1(n) => latin1[..n].iter().map(|&b| u16::from(b)).collect(),
+        Decoded::Utf16(n) => utf16[..n].to_vec(),
+    });
+    let want = std::str::from_utf8(input).ok().map(|s| s.encode_utf16().collect::<Vec<_>>());
+    assert_eq!(decoded, want);
+    // One unmasked FIN text frame carrying the input (client role: frames must not be masked).
+    let mut frame = vec![0x81u8];
+    if input.len() < 126 {
+        frame.push(input.len() as u8);
+    } else {
+        frame.push(126);
+        frame.extend_from_slice(&(input.len() as u16).to_be_bytes());
+    }
+    let hlen = frame.len();
+    frame.extend_from_slice(input);
+    for defer in [false, true] {
+        let limits = ParseLimits {
+            flags: if defer { PARSE_DEFER_TEXT } else { 0 },
+            max_frame_size: 1e6,
+            max_message_size: 1e6,
+            max_fragments: 0.0,
+        };
+        let mut buf = frame.clone();
+        let (mut state, mut out) = ([0.0; STATE_SLOTS], [0.0; FRAME_STRIDE * 2]);
+        let n = core_parse_frames(&mut buf, 0, frame.len(), &limits, &mut state, &mut out);
+        if defer {
+            assert_eq!((n, state[S_ERROR]), (1, 0.0));
+            assert_eq!(out[0], f64::from(0x81 | D_TEXT_UNCHECKED));
+            assert_eq!(out[1], hlen as f64);
+        } else {
+            assert_eq!(n == 1 && state[S_ERROR] == 0.0, valid);
+        }
+    }
+}

@@ -29,17 +29,12 @@ pub const D_MASK_KEY: usize = 3;
 pub const PARSE_EXPECT_MASKED: u32 = 1;
 /// Flag: RSV1 is allowed on the first frame of a data message (permessage-deflate).
 pub const PARSE_ALLOW_RSV1: u32 = 2;
-/// Flag (addon-internal, never in the TS contract): a complete single-frame text message whose payload
-/// is at least `DEFER_UTF8_MIN` bytes is unmasked but not UTF-8 validated; its descriptor gets
-/// `D_UTF8_DEFERRED` and the caller validates it (Node's `buffer.isUtf8`, simdutf with AVX-512,
-/// ~1.9× simdutf8 on multibyte text) and, when invalid, re-runs the parse from that frame without
-/// the flag so the result is exactly that of a validating parse.
-pub const PARSE_DEFER_UTF8: u32 = 4;
-/// Smallest payload whose validation `PARSE_DEFER_UTF8` defers (below it the extra JS call costs
-/// more than the faster validator saves).
-pub const DEFER_UTF8_MIN: u64 = 16 * 1024;
-/// Bit in `D_BITS` of a frame whose UTF-8 validation was deferred (`PARSE_DEFER_UTF8`).
-pub const D_UTF8_DEFERRED: u16 = 0x200;
+/// Flag: a text message that arrives whole in one complete frame (opcode 1, FIN, no RSV1) is not UTF-8
+/// validated here; its descriptor gets `D_TEXT_UNCHECKED` and the caller validates it while decoding it
+/// (`text::decode`, one pass). Fragmented text, pending payloads and close reasons are validated as always.
+pub const PARSE_DEFER_TEXT: u32 = 4;
+/// Bit in `D_BITS` of a text frame left unvalidated under `PARSE_DEFER_TEXT`.
+pub const D_TEXT_UNCHECKED: u16 = 0x200;
 
 /// Length of the `state` array.
 pub const STATE_SLOTS: usize = 8;
@@ -111,7 +106,7 @@ pub fn parse_frames(
     assert!(start <= end && end <= buf.len() && state.len() >= STATE_SLOTS);
     let expect_masked = limits.flags & PARSE_EXPECT_MASKED != 0;
     let allow_rsv1 = limits.flags & PARSE_ALLOW_RSV1 != 0;
-    let defer_utf8 = limits.flags & PARSE_DEFER_UTF8 != 0;
+    let defer_text = limits.flags & PARSE_DEFER_TEXT != 0;
     let room = out.len() / FRAME_STRIDE;
 
     let mut msg_opcode = state[S_MESSAGE_OPCODE];
@@ -209,11 +204,10 @@ pub fn parse_frames(
             let op = if opcode != 0 { first_opcode } else { msg_opcode };
             let mut utf8 = msg_utf8;
             // Text, not compressed (compressed payloads are validated after inflating).
-            if op == 1.0 && defer_utf8 && opcode == 1 && b0 & FIN != 0 && len >= DEFER_UTF8_MIN {
-                // A whole message in one frame (a text opcode cannot arrive inside a message):
-                // the caller validates it.
+            if op == 1.0 && defer_text && opcode == 1 && b0 & FIN != 0 {
+                // A whole message in one frame (a text opcode cannot arrive inside a message).
                 descriptor[0] =
-                    f64::from(u16::from(b0) | if masked { 0x100 } else { 0 } | D_UTF8_DEFERRED);
+                    f64::from(u16::from(b0) | if masked { 0x100 } else { 0 } | D_TEXT_UNCHECKED);
             } else if op == 1.0 {
                 match utf8_stream(utf8_state(msg_utf8), payload, b0 & FIN != 0) {
                     Ok(s) => utf8 = f64::from(s),

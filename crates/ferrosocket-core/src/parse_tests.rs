@@ -186,6 +186,33 @@ fn rsv1_messages_are_not_utf8_validated() {
 }
 
 #[test]
+fn defer_text_leaves_only_whole_single_frame_text_unvalidated() {
+    let defer = ParseLimits { flags: PARSE_DEFER_TEXT, ..UNLIMITED };
+    // A whole invalid text message in one frame: delivered, marked, parsing goes on to the next frame.
+    let r = run(&hex("8102 61ff 8201 00"), &defer);
+    assert_eq!((r.count, r.state[S_ERROR]), (2, 0.0));
+    assert_eq!(r.out[D_BITS], f64::from(0x81 | D_TEXT_UNCHECKED));
+    assert_eq!(r.out[FRAME_STRIDE + D_BITS], f64::from(0x82u16));
+    // Without the flag the same bytes stop at the text frame.
+    let r = run(&hex("8102 61ff 8201 00"), &UNLIMITED);
+    assert_eq!((r.count, r.state[S_ERROR]), (0, f64::from(InvalidUtf8 as u8)));
+    // Fragmented text is still validated (fail-fast at the first fragment), and never marked.
+    let r = run(&hex("0102 61ff 8001 62"), &defer);
+    assert_eq!((r.count, r.state[S_ERROR]), (0, f64::from(InvalidUtf8 as u8)));
+    let r = run(&hex("0101 61 8001 62"), &defer);
+    assert_eq!((r.count, r.out[D_BITS], r.out[FRAME_STRIDE + D_BITS]), (2, 1.0, 128.0));
+    // A pending text frame is never marked (its bytes are validated as they arrive).
+    let r = run(&hex("8105 6162"), &defer);
+    assert_eq!((r.count, r.state[S_PENDING], r.out[D_BITS]), (0, 1.0, 129.0));
+    // Compressed text (RSV1) is validated after inflating, not marked either.
+    let r = run(
+        &hex("c102 61ff"),
+        &ParseLimits { flags: PARSE_DEFER_TEXT | PARSE_ALLOW_RSV1, ..UNLIMITED },
+    );
+    assert_eq!((r.count, r.out[D_BITS]), (1, f64::from(0xc1u16)));
+}
+
+#[test]
 fn close_payloads() {
     let err = |h: &str| run(&hex(h), &UNLIMITED).state[S_ERROR];
     assert_eq!(err("8800"), 0.0);

@@ -1,6 +1,7 @@
 //! UTF-8 validation of text payloads and close reasons (RFC 6455 §8.1, RFC 3629).
 //!
-//! Whole buffers go through `simdutf8` (Rust `std` is ~10× slower on non-ASCII text). Fragmented
+//! Whole buffers go through simdutf (C++, run-time dispatch to AVX-512/AVX2/SSE4.2/NEON kernels; Rust `std` is
+//! ~10× slower on non-ASCII text, and this is the validator Node's `buffer.isUtf8` uses). Fragmented
 //! text messages are validated as they arrive: a code point split across frames is carried in a
 //! small `u32` state, and the connection fails at the first byte that can never become valid
 //! (§8.1 "fail the WebSocket connection" as soon as invalid data is seen, Autobahn 6.4.x).
@@ -8,7 +9,29 @@
 /// Whole-buffer validation.
 #[inline]
 pub fn is_valid_utf8(buf: &[u8]) -> bool {
-    simdutf8::basic::from_utf8(buf).is_ok()
+    simdutf::validate_utf8(buf)
+}
+
+/// Start of the code point cut by the end of `buf` (a lead byte, 0..3 bytes from the end, announcing more bytes
+/// than follow it), or `buf.len()` when the end is not inside one that could still be completed. Only the lead's
+/// announced length is read here; whether the cut bytes can become valid is checked on the carry.
+#[inline]
+fn incomplete_tail_start(buf: &[u8]) -> usize {
+    let len = buf.len();
+    for k in 1..=len.min(3) {
+        let b = buf[len - k];
+        if (0x80..=0xbf).contains(&b) {
+            continue;
+        }
+        let announced = match b {
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xff => 4,
+            _ => 1,
+        };
+        return if announced > k { len - k } else { len };
+    }
+    len
 }
 
 /// Total length of the UTF-8 sequence introduced by `lead`, or 0 when it cannot start one.
@@ -98,17 +121,16 @@ pub fn utf8_stream(state: u32, buf: &[u8], is_final: bool) -> Result<u32, ()> {
             rest = tail;
         }
     }
-    if simdutf8::basic::from_utf8(rest).is_ok() {
+    // One validation per byte: the complete code points with simdutf, the cut one (at most 3 bytes) as a carry.
+    let tail = if is_final { rest.len() } else { incomplete_tail_start(rest) };
+    if !simdutf::validate_utf8(&rest[..tail]) {
+        return Err(());
+    }
+    if tail == rest.len() {
         return Ok(0);
     }
-    match simdutf8::compat::from_utf8(rest) {
-        Ok(_) => Ok(0),
-        // `error_len() == None`: the input ends inside a code point whose bytes so far are valid.
-        Err(e) if e.error_len().is_none() && !is_final => {
-            Ok(encode_state(&rest[e.valid_up_to()..]))
-        }
-        Err(_) => Err(()),
-    }
+    let state = encode_state(&rest[tail..]);
+    decode_state(state).map(|_| state).ok_or(())
 }
 
 #[cfg(test)]
