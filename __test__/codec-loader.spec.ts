@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { platformArchABI } from '../ts/codec/loader.js'
+import { ABI_VERSION, loadNative, platformArchABI } from '../ts/codec/loader.js'
+import { ADDON_EXPORTS } from '../ts/codec/native.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const probe = fileURLToPath(new URL('fixtures/loader-probe.mjs', import.meta.url))
@@ -130,10 +131,10 @@ test('an addon with another ABI version is refused; DEBUG=ferrosocket:* prints e
   t.is(parseProbe(r).backend, 'ts')
   const lines = r.stderr.trim().split('\n')
   t.is(lines.length, 1, r.stderr)
-  t.regex(lines[0]!, /ferrosocket:codec codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 2, expected 1\)$/)
+  t.regex(lines[0]!, /ferrosocket:codec codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 1, expected 2\)$/)
   const strict = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, FERROSOCKET_BACKEND: 'native' })
   t.not(strict.code, 0)
-  t.regex(strict.stderr, /abiVersion\(\) returned 2, expected 1/)
+  t.regex(strict.stderr, /abiVersion\(\) returned 1, expected 2/)
 })
 
 test('the compiled seam loads through require(esm) (no top-level await) and finds an explicit addon', async (t) => {
@@ -153,4 +154,64 @@ test('the compiled seam loads through require(esm) (no top-level await) and find
   const r = await run(['-e', script], { FERROSOCKET_NATIVE_PATH: addonBuilt ? addonPath : undefined })
   t.is(r.code, 0, r.stderr)
   t.is(r.stdout.trim(), `${addonBuilt ? 'native' : 'ts'} true`)
+})
+
+/**
+ * The export list of every ABI version, as released. Never edit a version's row: a change of the addon's exports
+ * (or of what one means) gets a new ABI_VERSION (crates/ferrosocket-node/src/cold.rs and ts/codec/loader.ts) and a
+ * new row, so a stale addon is refused by number instead of failing on its first call.
+ */
+const EXPORTS_BY_ABI: Record<number, readonly string[]> = {
+  2: [
+    'abiVersion',
+    'closePayloadStatus',
+    'decodeUtf8',
+    'encodeClosePayload',
+    'encodeHeader',
+    'encodeMessage',
+    'encodedLength',
+    'isValidCloseCode',
+    'isValidUtf8',
+    'mask',
+    'maskFrame',
+    'parseFrames',
+    'unmask',
+    'utf8Stream',
+  ],
+}
+
+test('the built addon exports exactly the TS contract, and that list is the one recorded for its ABI version', (t) => {
+  t.true(addonBuilt, `the addon must be built for this test (npm run build:native): ${addonPath}`)
+  const n = loadNative({ FERROSOCKET_NATIVE_PATH: addonPath })
+  t.deepEqual(n.errors, [])
+  const exported = Object.keys(n.addon!).sort()
+  t.deepEqual(exported, [...ADDON_EXPORTS].sort(), 'ADDON_EXPORTS in ts/codec/native.ts lists every export, no more')
+  t.is(n.addon!.abiVersion(), ABI_VERSION)
+  t.deepEqual(
+    exported,
+    [...(EXPORTS_BY_ABI[ABI_VERSION] ?? [])],
+    `the exports changed: raise ABI_VERSION (cold.rs and loader.ts) and record the new list as a new row`,
+  )
+})
+
+test('an addon of the right version that lacks one export is refused: twin with a debug line, or an Error under native', async (t) => {
+  t.true(addonBuilt, `the addon must be built for this test (npm run build:native): ${addonPath}`)
+  const dir = mkdtempSync(join(tmpdir(), 'ferrosocket-partial-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const partial = join(dir, 'partial-addon.cjs')
+  // The real addon minus decodeUtf8: what a build from before that export looked like (same ABI number).
+  writeFileSync(partial, `const a = require(${JSON.stringify(addonPath)}); const o = { ...a }; delete o.decodeUtf8; module.exports = o\n`)
+  const direct = loadNative({ FERROSOCKET_NATIVE_PATH: partial })
+  t.is(direct.codec, null)
+  t.deepEqual(direct.errors.map((e) => e.reason), ['the addon lacks the export decodeUtf8() (stale build? npm run build:native)'])
+  const r = await probeRun({ FERROSOCKET_NATIVE_PATH: partial, DEBUG: 'ferrosocket:*' })
+  t.is(r.code, 0, r.stderr)
+  t.is(parseProbe(r).backend, 'ts')
+  const lines = r.stderr.trim().split('\n')
+  t.is(lines.length, 1, r.stderr)
+  t.regex(lines[0]!, /ferrosocket:codec codec backend=ts \(native addon not loaded: .*partial-addon\.cjs: the addon lacks the export decodeUtf8\(\)/)
+  const strict = await probeRun({ FERROSOCKET_NATIVE_PATH: partial, FERROSOCKET_BACKEND: 'native' })
+  t.not(strict.code, 0)
+  t.regex(strict.stderr, /FERROSOCKET_BACKEND=native requires the native addon/)
+  t.regex(strict.stderr, /lacks the export decodeUtf8\(\)/)
 })

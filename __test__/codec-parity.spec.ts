@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { loadNativeCodec, nativeLoadErrors, tsCodec } from '../ts/codec/index.js'
 import { platformArchABI } from '../ts/codec/loader.js'
-import { ErrorCode, type Codec } from '../ts/codec/types.js'
+import { D_TEXT_UNCHECKED, ErrorCode, PARSE_DEFER_TEXT, type Codec } from '../ts/codec/types.js'
 import { chop, feed, randomStream } from './helpers/codec-feed.js'
 import { CLIENT, SERVER, Prng, frame, naiveIsUtf8, naiveMask, randomUtf8, toHex } from './helpers/codec-util.js'
 
@@ -90,9 +90,10 @@ test('mask: overlapping source and output give the memmove result on every backe
   }
 })
 
-test('parseFrames: big single-frame text messages (the addon defers their UTF-8 check to buffer.isUtf8) parse exactly like the twin', (t) => {
-  // Regression guard for PARSE_DEFER_UTF8: an invalid big text frame must stop the parse at that frame with the
-  // same count, state, descriptors and bytes (frames after it still masked) as a validating parse.
+test('parseFrames with and without PARSE_DEFER_TEXT: big and small text frames, valid and invalid, parse alike on every backend', (t) => {
+  // Without the flag an invalid text frame stops the parse at that frame; with it a whole text message in one frame
+  // is delivered unvalidated (D_TEXT_UNCHECKED) and parsing goes on — same count, state, descriptors and bytes on
+  // every backend either way, and fragmented text is still validated (fail-fast).
   const rng = new Prng(0x7e47)
   const key = () => rng.bytes(4)
   const big = (n: number) => Buffer.from('é€😀a'.repeat(Math.ceil(n / 10))).subarray(0, n - (n % 10))
@@ -105,8 +106,9 @@ test('parseFrames: big single-frame text messages (the addon defers their UTF-8 
     ['fragmented big text (not deferred)', (m) => { const p = big(40000); p[39000] = 0xff; return Buffer.concat([frame(0x01, p.subarray(0, 20000), m ? key() : undefined), frame(0x80, p.subarray(20000), m ? key() : undefined)]) }, 1, ErrorCode.InvalidUtf8],
   ]
   for (const [label, make, wantCount, wantError] of cases) {
-    for (const [side, opts] of [['server', SERVER], ['client', CLIENT]] as const) {
-      const input = make(side === 'server')
+    const sides = [['server', SERVER], ['client', CLIENT], ['server+defer', { ...SERVER, flags: SERVER.flags | PARSE_DEFER_TEXT }], ['client+defer', { ...CLIENT, flags: CLIENT.flags | PARSE_DEFER_TEXT }]] as const
+    for (const [side, opts] of sides) {
+      const input = make(side.startsWith('server'))
       const results = codecs.map(([, c]) => {
         const buf = Buffer.from(input)
         const state = new Float64Array(8)
@@ -116,8 +118,12 @@ test('parseFrames: big single-frame text messages (the addon defers their UTF-8 
         return { count, state: [...state], out: [...out.subarray(0, 4 * (count + state[2]!))], bytes: toHex(buf) }
       })
       if (results.length === 2) t.deepEqual(results[1], results[0], `${label} (${side})`)
-      for (const [i, r] of results.entries()) {
-        t.deepEqual([r.count, r.state[3]], [wantCount, wantError], `${label} (${side}) on ${codecs[i]![0]}`)
+      const deferred = results[0]!.out.filter((v, i) => i % 4 === 0 && (v & D_TEXT_UNCHECKED) !== 0).length
+      if (!side.endsWith('defer')) {
+        t.is(deferred, 0, `${label} (${side}): nothing left unvalidated without the flag`)
+        for (const [i, r] of results.entries()) {
+          t.deepEqual([r.count, r.state[3]], [wantCount, wantError], `${label} (${side}) on ${codecs[i]![0]}`)
+        }
       }
     }
   }
@@ -129,6 +135,16 @@ test('parseFrames: big single-frame text messages (the addon defers their UTF-8 
     return [c.parseFrames(buf, 0, buf.length, SERVER, state, new Float64Array(8)), state[3]]
   })
   for (const r of invalid) t.deepEqual(r, [0, ErrorCode.InvalidUtf8], 'an invalid big text frame is refused on every backend')
+  // With the flag: the same frame comes back marked, and a fragmented one is still refused at its first fragment.
+  for (const [name, c] of codecs) {
+    const p = big(40960)
+    p[100] = 0xff
+    const buf = Buffer.concat([frame(0x81, p, key()), frame(0x01, Buffer.from([0x61, 0xff]), key()), frame(0x80, Buffer.from('b'), key())])
+    const state = new Float64Array(8)
+    const out = new Float64Array(16)
+    const count = c.parseFrames(buf, 0, buf.length, { ...SERVER, flags: SERVER.flags | PARSE_DEFER_TEXT }, state, out)
+    t.deepEqual([count, state[3], out[0]], [1, ErrorCode.InvalidUtf8, 0x181 | D_TEXT_UNCHECKED], name)
+  }
 })
 
 test('UTF-8: random valid/invalid buffers, same verdict as the reference, same stream state at every split', (t) => {
@@ -239,7 +255,7 @@ test('close codes and payloads: same verdicts on every backend', (t) => {
   }
 })
 
-test('decodeUtf8: Buffer#toString on every backend — ASCII, Latin-1-only, mixed scripts, invalid, every size up to 300 B and large', (t) => {
+test('decodeUtf8 and decodeText: Buffer#toString (decodeText: null when invalid) on every backend — ASCII, Latin-1-only, mixed scripts, invalid, every size up to 300 B and large', (t) => {
   const rng = new Prng(0xdec0de)
   const alphabets = ['abc {"x":1}', 'héllo wörld ÿ ß', 'echo héllo Ωμέγα привет 漢字テキスト 😀🚀 ', '\u0080\u00ff\u0100\uffff\u{10000}\u{10ffff}']
   const samples: Buffer[] = []
@@ -270,6 +286,11 @@ test('decodeUtf8: Buffer#toString on every backend — ASCII, Latin-1-only, mixe
       const got = c.decodeUtf8(sample)
       compared++
       if (got !== want) mismatches.push(`${name} ${sample.length} B ${toHex(sample.subarray(0, 40))}: ${JSON.stringify(got.slice(0, 40))}`)
+      // decodeText: the same string for valid UTF-8, null exactly when it is not (one pass natively).
+      const text = c.decodeText(sample)
+      const valid = naiveIsUtf8(sample)
+      compared++
+      if (text !== (valid ? want : null)) mismatches.push(`decodeText ${name} ${sample.length} B ${toHex(sample.subarray(0, 40))}: ${String(text).slice(0, 40)}`)
     }
   }
   t.deepEqual(mismatches, [])

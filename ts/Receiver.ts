@@ -22,6 +22,7 @@ import {
   OPCODE_CLOSE,
   OPCODE_TEXT,
   PARSE_ALLOW_RSV1,
+  PARSE_DEFER_TEXT,
   PARSE_EXPECT_MASKED,
   S_CONSUMED,
   S_ERROR,
@@ -40,7 +41,10 @@ import type { ProtocolError } from './errors.js'
 
 /** Where the receiver delivers. */
 export interface ReceiverSink {
-  /** One complete, valid frame. `bits` = first header byte | mask bit << 8; `maskKey` as in the codec descriptor. */
+  /**
+   * One complete, valid frame. `bits` = first header byte | mask bit << 8 (| D_TEXT_UNCHECKED: a whole text message
+   * whose UTF-8 the sink validates); `maskKey` as in the codec descriptor.
+   */
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void
   /** The peer broke the protocol (or a limit); frames before it were delivered. */
   _receiveError(error: ProtocolError): void
@@ -145,6 +149,7 @@ export class Receiver {
     maxMessageSize: number,
     maxFragments: number,
     allowRsv1 = false,
+    deferText = false,
   ) {
     // Plain assignments (fields are `declare`d): a transpiler that lowers class fields to defineProperty calls
     // would otherwise turn this 30-field object into a slow dictionary-mode object.
@@ -175,7 +180,10 @@ export class Receiver {
     this.pBits = 0
     this.pKey = 0
     // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
-    const flags = (expectMasked ? PARSE_EXPECT_MASKED : 0) | (allowRsv1 ? PARSE_ALLOW_RSV1 : 0)
+    // deferText: a text message in one complete frame is handed over with D_TEXT_UNCHECKED, for the sink to validate
+    // while decoding it (one pass); text whose bytes arrive in pieces is validated piece by piece here (fail-fast).
+    const flags =
+      (expectMasked ? PARSE_EXPECT_MASKED : 0) | (allowRsv1 ? PARSE_ALLOW_RSV1 : 0) | (deferText ? PARSE_DEFER_TEXT : 0)
     this.opts = sharedParseOptions(flags, maxFrameSize, maxMessageSize, maxFragments)
   }
 

@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
+import { D_TEXT_UNCHECKED } from './codec/types.js'
 import { logger } from './debug.js'
 import {
   CLOSE_DESCRIPTIONS,
@@ -21,12 +22,13 @@ import {
   TEXT_DROPPED_BY_PEER,
   TEXT_LOST_BEFORE_HANDSHAKE,
   TEXT_OUTPUT_BUFFER_FULL,
+  TEXT_INVALID_UTF8,
   TEXT_TOO_MANY_PONGS,
 } from './constants.js'
 import type { ConnectionState } from './constants.js'
 import { defaultMaxFragments, sizeLimit } from './config.js'
 import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
-import type { ProtocolError } from './errors.js'
+import { isStringTooLong, type ProtocolError } from './errors.js'
 import { MessageAssembler } from './connection/assembler.js'
 import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
@@ -114,6 +116,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       opts.assembleFragments ? opts.maxMessageSize : Number.MAX_SAFE_INTEGER,
       opts.assembleFragments ? opts.maxFragments : 0,
       this._deflate !== null,
+      // A whole text message in one frame is validated while it is decoded (_deliver), not twice.
+      opts.assembleFragments,
     )
     ownSocket(socket, this)
     socket.setNoDelay(opts.disableNagleAlgorithm)
@@ -220,6 +224,14 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void {
     let frame: WebSocketFrame | null = null
     if (!this.assembleFragments) {
+      if ((bits & D_TEXT_UNCHECKED) !== 0) {
+        // Left to the decode, but assembleFragments was switched off since: frames are handed out validated.
+        if (!codec.isValidUtf8(payload)) {
+          this.drop(1007, TEXT_INVALID_UTF8)
+          return
+        }
+        bits -= D_TEXT_UNCHECKED
+      }
       frame = WebSocketFrame._fromParsed(bits, payload, maskKey, this.maskBytes, this.frameHeader, this.config)
       this.emit('frame', frame)
     }
@@ -238,8 +250,9 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
    * (nothing with `assembleFragments: false`, where `'frame'` was already emitted), a ping is answered (or handed
    * to `'ping'` listeners), a pong emitted, a close frame answered. Called for every frame the parser accepted,
    * in order; a subclass or patch that replaces it sees each frame first and calls the original to continue.
-   * The frame has been validated by then (header, sequence, limits, UTF-8 of text and close reasons): unlike the
-   * original's, this method does not check again, so a hand-made frame is trusted as it is.
+   * The frame has been validated by then (header, sequence, limits, UTF-8 of fragmented text and close reasons):
+   * unlike the original's, this method does not check again, so a hand-made frame is trusted as it is — except the
+   * UTF-8 of a whole text message in one frame, which its decode validates (1007 when invalid).
    */
   processFrame(frame: WebSocketFrame): void {
     const bits =
@@ -255,7 +268,9 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       head.writeUInt16BE(frame.closeStatus & 0xffff, 0)
       payload = Buffer.concat([head, payload])
     }
-    this._processFrame(bits, payload)
+    // A whole text message in one frame is validated by its decode: the parse left it so (PARSE_DEFER_TEXT), and a
+    // frame object carries no mark of that.
+    this._processFrame(frame.opcode === 0x01 && frame.fin ? bits | D_TEXT_UNCHECKED : bits, payload)
   }
 
   private _processFrame(bits: number, payload: Buffer): void {
@@ -264,11 +279,11 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       if (!this.assembleFragments) return
       if (opcode !== 0 && this._deflate !== null) this._deflate.compressed = (bits & 0x40) !== 0
       if ((bits & 0x80) !== 0 && opcode !== 0) {
-        this._complete(opcode, payload)
+        this._complete(opcode, payload, (bits & D_TEXT_UNCHECKED) === 0)
       } else {
         const assembler = (this._assembler ??= new MessageAssembler())
         const data = assembler.add(opcode, (bits & 0x80) !== 0, payload, this._opts.maxMessageSize)
-        if (data !== null) this._complete(assembler.opcode, data)
+        if (data !== null) this._complete(assembler.opcode, data, true)
       }
       return
     }
@@ -282,22 +297,34 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.drop(error.closeCode, error.message)
   }
 
-  /** A whole message: delivered now, or inflated first (RSV1 on its first frame, RFC 7692 §6.2). */
-  private _complete(opcode: number, data: Buffer): void {
+  /**
+   * A whole message: delivered now, or inflated first (RSV1 on its first frame, RFC 7692 §6.2). `validated`: the
+   * receiver already checked its UTF-8 (fragmented text, or a payload that arrived over several chunks).
+   */
+  private _complete(opcode: number, data: Buffer, validated: boolean): void {
     const deflate = this._deflate
-    if (deflate === null || !deflate.compressed) this._deliver(opcode, data)
+    if (deflate === null || !deflate.compressed) this._deliver(opcode, data, validated)
     else deflate.inflate(opcode, data, this._receiver, this._opts.maxMessageSize)
   }
 
-  /** @internal A whole (inflated) message to the 'message' listeners. */
-  _deliver(opcode: number, data: Buffer): void {
+  /**
+   * @internal A whole (inflated) message to the 'message' listeners. Text not `validated` yet (a message that came
+   * in one frame, an inflated one) is validated by the decode itself: one pass over its bytes (docs/text.md).
+   */
+  _deliver(opcode: number, data: Buffer, validated = false): void {
     if (opcode === 0x01) {
-      let text: string
+      let text: string | null
       try {
-        text = codec.decodeUtf8(data)
-      } catch {
-        // Above V8's maximum string length (only reachable with a raised maxReceivedMessageSize).
+        text = validated ? codec.decodeUtf8(data) : codec.decodeText(data)
+      } catch (err) {
+        // Above V8's maximum string length (only reachable with a raised maxReceivedMessageSize). Anything else is
+        // a bug and must not pass for a size limit.
+        if (!isStringTooLong(err)) throw err
         this.drop(1009, 'Maximum message size exceeded.')
+        return
+      }
+      if (text === null) {
+        this.drop(1007, TEXT_INVALID_UTF8)
         return
       }
       emitText(this, { type: 'utf8', utf8Data: text }, text, data)
@@ -327,10 +354,10 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   }
 
   private _handleCloseFrame(payload: Buffer): void {
-    // The receiver validated it (length ≠ 1, code valid on the wire, UTF-8 reason); empty → 1005.
-    const decoded = codec.decodeClosePayload(payload)
-    const code = typeof decoded === 'number' ? CLOSE_REASON_PROTOCOL_ERROR : decoded.code
-    const reason = typeof decoded === 'number' ? '' : decoded.reason
+    // The receiver validated it once (length ≠ 1, code valid on the wire, UTF-8 reason); here it is only read.
+    // Empty → 1005.
+    const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005
+    const reason = payload.length > 2 ? payload.toString('utf8', 2) : ''
     // §5.5.1: nothing after a close frame is processed.
     this._receiver.stop()
     if (log.enabled) log('%s: close frame received: %d %s', this.remoteAddress, code, reason)

@@ -52,3 +52,5 @@ export const TEXT_DROPPED_BY_PEER = 'Connection dropped by remote peer.'
 export const TEXT_LOST_BEFORE_HANDSHAKE = 'TCP connection lost before handshake completed.'
 export const TEXT_TOO_MANY_PONGS = 'Peer is not reading: too many automatic pongs queued.'
 export const TEXT_OUTPUT_BUFFER_FULL = 'Output buffer size limit exceeded.'
+/** Close reason (1007) for text that is not UTF-8 (§8.1), whichever step found it. */
+export const TEXT_INVALID_UTF8 = 'Invalid UTF-8 Data Received'

@@ -4,6 +4,7 @@
  * texts where it had one (users grep for them, e.g. 'Frame size of N bytes exceeds maximum accepted frame size').
  */
 import { ERROR_TABLE, ErrorCode } from './codec/types.js'
+import { TEXT_INVALID_UTF8 } from './constants.js'
 
 /** A protocol violation by the peer (or a configured limit it crossed). */
 export interface ProtocolError extends Error {
@@ -48,7 +49,7 @@ function reasonFor(error: ErrorCode, detail: ErrorDetail): string {
     case ErrorCode.ExpectedContinuation:
       return `Illegal frame opcode 0x${opcode.toString(16)} received in middle of fragmented message.`
     case ErrorCode.InvalidUtf8:
-      return 'Invalid UTF-8 Data Received'
+      return TEXT_INVALID_UTF8
     case ErrorCode.InvalidCloseCode:
       return 'Invalid close code received.'
     case ErrorCode.InvalidClosePayload:
@@ -84,4 +85,12 @@ export function headerDetail(buf: Uint8Array, at: number, end: number): ErrorDet
     length = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
   }
   return { bits, length }
+}
+
+/**
+ * Whether `err` is the failure to create a string above V8's maximum length: Node's `ERR_STRING_TOO_LONG` (twin,
+ * Buffer#toString) or the addon's RangeError with the same code.
+ */
+export function isStringTooLong(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === 'ERR_STRING_TOO_LONG'
 }

@@ -7,20 +7,9 @@
 import { logger } from '../debug.js'
 import { backendMode, loadNative, nativeRequiredMessage, type LoadError, type NativeLoad } from './loader.js'
 import type { NativeAddon } from './native.js'
+import { validatedCodec, NO_THRESHOLDS, type Thresholds } from './seam.js'
 import { tsCodec, twinCodec } from './twin/index.js'
 import type { Backend, Codec } from './types.js'
-import {
-  checkBytes,
-  checkCloseCode,
-  checkEncodeClose,
-  checkEncodedLength,
-  checkEncodeHeader,
-  checkEncodeMessage,
-  checkMask,
-  checkParse,
-  checkUnmask,
-  checkUtf8Stream,
-} from './validate.js'
 
 /*
  * Sizes (bytes) from which the native backend is called; below them the twin runs. Measured with
@@ -60,92 +49,25 @@ const ENCODE_MESSAGE_NATIVE_MIN = 512
  */
 const DECODE_UTF8_NATIVE_MIN = 64
 
-const {
-  mask: twinMask,
-  unmask: twinUnmask,
-  isValidUtf8: twinIsValidUtf8,
-  utf8Stream: twinUtf8Stream,
-  decodeUtf8: twinDecodeUtf8,
-  parseFrames: twinParseFrames,
-  encodeHeader: twinEncodeHeader,
-  encodedLength: twinEncodedLength,
-  encodeMessage: twinEncodeMessage,
-  isValidCloseCode: twinIsValidCloseCode,
-} = twinCodec
+/** The sizes above, for `validatedCodec`. */
+const HYBRID: Thresholds = {
+  mask: MASK_NATIVE_MIN,
+  unmask: UNMASK_NATIVE_MIN,
+  isValidUtf8: UTF8_NATIVE_MIN,
+  utf8Stream: UTF8_STREAM_NATIVE_MIN,
+  decodeUtf8: DECODE_UTF8_NATIVE_MIN,
+  parseFrames: PARSE_NATIVE_MIN,
+  encodeMessage: ENCODE_MESSAGE_NATIVE_MIN,
+  // Header bytes, lengths and close codes are a few shifts and compares: always cheaper than the N-API call.
+  arithmetic: true,
+}
 
 /**
  * The validated codec over a native implementation. With `hybrid` the twin handles inputs below the
  * thresholds; without it every call goes native (what the parity tests compare).
  */
 function nativeSeam(nat: Codec, hybrid: boolean): Codec {
-  const maskMin = hybrid ? MASK_NATIVE_MIN : 0
-  const unmaskMin = hybrid ? UNMASK_NATIVE_MIN : 0
-  const utf8Min = hybrid ? UTF8_NATIVE_MIN : 0
-  const utf8StreamMin = hybrid ? UTF8_STREAM_NATIVE_MIN : 0
-  const parseMin = hybrid ? PARSE_NATIVE_MIN : 0
-  const encodeMin = hybrid ? ENCODE_MESSAGE_NATIVE_MIN : 0
-  const decodeMin = hybrid ? DECODE_UTF8_NATIVE_MIN : 0
-  return {
-    backend: 'native',
-    mask(source, mask, output, offset, length) {
-      checkMask(source, mask, output, offset, length)
-      if (length < maskMin) twinMask(source, mask, output, offset, length)
-      else nat.mask(source, mask, output, offset, length)
-    },
-    unmask(buffer, mask) {
-      checkUnmask(buffer, mask)
-      if (buffer.length < unmaskMin) twinUnmask(buffer, mask)
-      else nat.unmask(buffer, mask)
-    },
-    isValidUtf8(buffer) {
-      checkBytes(buffer, 'buffer')
-      return buffer.length < utf8Min ? twinIsValidUtf8(buffer) : nat.isValidUtf8(buffer)
-    },
-    utf8Stream(state, buffer, final) {
-      checkUtf8Stream(state, buffer, final)
-      return buffer.length < utf8StreamMin ? twinUtf8Stream(state, buffer, final) : nat.utf8Stream(state, buffer, final)
-    },
-    decodeUtf8(buffer) {
-      checkBytes(buffer, 'buffer')
-      return buffer.length < decodeMin ? twinDecodeUtf8(buffer) : nat.decodeUtf8(buffer)
-    },
-    parseFrames(buf, start, end, opts, state, out) {
-      checkParse(buf, start, end, opts, state, out)
-      return end - start < parseMin
-        ? twinParseFrames(buf, start, end, opts, state, out)
-        : nat.parseFrames(buf, start, end, opts, state, out)
-    },
-    encodeHeader(out, offset, bits, payloadLength, maskKey) {
-      checkEncodeHeader(out, offset, bits, payloadLength, maskKey)
-      // A few shifts and stores: always cheaper than the N-API call floor.
-      return hybrid
-        ? twinEncodeHeader(out, offset, bits, payloadLength, maskKey)
-        : nat.encodeHeader(out, offset, bits, payloadLength, maskKey)
-    },
-    encodedLength(payloadLength, threshold, masked) {
-      checkEncodedLength(payloadLength, threshold, masked)
-      // Pure arithmetic: always cheaper in JS.
-      return hybrid ? twinEncodedLength(payloadLength, threshold, masked) : nat.encodedLength(payloadLength, threshold, masked)
-    },
-    encodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset) {
-      checkEncodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset, twinEncodedLength)
-      return payload.length < encodeMin
-        ? twinEncodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset)
-        : nat.encodeMessage(payload, opcode, rsv1, threshold, maskKeys, out, offset)
-    },
-    isValidCloseCode(code) {
-      checkCloseCode(code)
-      return hybrid ? twinIsValidCloseCode(code) : nat.isValidCloseCode(code)
-    },
-    encodeClosePayload(code, reason) {
-      checkEncodeClose(code, reason, twinIsValidCloseCode)
-      return nat.encodeClosePayload(code, reason)
-    },
-    decodeClosePayload(payload) {
-      checkBytes(payload, 'payload')
-      return nat.decodeClosePayload(payload)
-    },
-  }
+  return validatedCodec(nat, twinCodec, hybrid ? HYBRID : NO_THRESHOLDS)
 }
 
 const debug = logger('codec')

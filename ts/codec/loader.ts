@@ -4,19 +4,25 @@
  * Order: `FERROSOCKET_BACKEND=ts` → twin, nothing loaded. Else `FERROSOCKET_NATIVE_PATH` (that file only) →
  * the local build `../../ferrosocket.<platformArchABI>.node` (ts/ and dist/ sit at the same depth, so the path
  * holds from `ts/codec/` under oxc-node and from `dist/codec/` after tsc) → the per-platform package
- * `ferrosocket-<platformArchABI>` → the twin. An addon is used only if `abiVersion() === 1` (swc's sanity check:
- * a stale or foreign .node file must not be trusted with our buffers). `FERROSOCKET_BACKEND=native` turns any
+ * `ferrosocket-<platformArchABI>` → the twin. An addon is used only if `abiVersion() === ABI_VERSION` and it has
+ * every export the TS side calls (swc's sanity check: a stale or foreign .node file must not be trusted with our
+ * buffers). `FERROSOCKET_BACKEND=native` turns any
  * failure into an Error listing every path tried (CI uses it to prove the native path really ran).
  * No top-level await: `require(esm)` of the package must keep working.
  */
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createNativeCodec, type NativeAddon } from './native.js'
+import { createNativeCodec, missingExport, type NativeAddon } from './native.js'
 import type { Codec } from './types.js'
 
-/** ABI version this TypeScript layer was written against (the addon's `abiVersion()`). */
-export const ABI_VERSION = 1
+/**
+ * ABI version this TypeScript layer was written against (the addon's `abiVersion()`, `ABI_VERSION` in
+ * `crates/ferrosocket-node/src/cold.rs`). Raised with every change of the addon's exports or of their meaning;
+ * `codec-loader.spec.ts` records the export list of each version, so an export added without raising it fails.
+ * 2: decodeUtf8 validates while transcoding (simdutf) and parseFrames takes PARSE_DEFER_TEXT; maskFrame required.
+ */
+export const ABI_VERSION = 2
 
 /** One failed attempt to load the addon. */
 export interface LoadError {
@@ -78,6 +84,13 @@ function tryLoad(specifier: string, label: string, errors: LoadError[]): { addon
     const abi = typeof addon.abiVersion === 'function' ? addon.abiVersion() : undefined
     if (abi !== ABI_VERSION) {
       errors.push({ path: label, reason: `abiVersion() returned ${String(abi)}, expected ${ABI_VERSION}` })
+      return null
+    }
+    // An addon of the right version built before an export existed (a stale local build) must not load as native:
+    // the first call of the missing function would throw deep inside a connection.
+    const missing = missingExport(addon)
+    if (missing !== null) {
+      errors.push({ path: label, reason: `the addon lacks the export ${missing}() (stale build? npm run build:native)` })
       return null
     }
     return { addon, codec: createNativeCodec(addon) }

@@ -11,28 +11,29 @@
  * addon still rejects out-of-range offsets and aliasing arrays itself (RangeError), so a call that
  * bypasses the seam can never read or write outside the caller's buffers.
  */
-import { isUtf8 } from 'node:buffer'
-import { D_BITS, D_MASK_KEY, D_PAYLOAD_LENGTH, D_PAYLOAD_OFFSET, FRAME_STRIDE, S_FRAGMENTS, S_MESSAGE_OPCODE } from './types.js'
 import type { Codec, ErrorCode } from './types.js'
 import { decodeUtf8 as twinDecodeUtf8 } from './twin/utf8.js'
 
 /** The functions the addon exports (napi-rs camelCase names). */
 export interface NativeAddon {
-  /** Calling-convention version; the loader trusts only 1. */
+  /** Calling-convention version; the loader trusts only `ABI_VERSION` (loader.ts). */
   abiVersion(): number
   /** output[offset + i] = source[i] ^ key[i & 3]; `mask` is the key as a big-endian u32. */
   mask(source: Uint8Array, mask: number, output: Uint8Array, offset: number, length: number): void
   /**
    * `mask(source, key, output, offset, source.length)` with `keyAt` = key + offset × 2^32 (offset < 2^21): two
-   * N-API argument reads fewer (~10 ns of a ~50 ns call). Absent from addons built before it (then `mask` runs).
+   * N-API argument reads fewer (~10 ns of a ~50 ns call).
    */
-  maskFrame?(source: Uint8Array, keyAt: number, output: Uint8Array): void
+  maskFrame(source: Uint8Array, keyAt: number, output: Uint8Array): void
   /** buffer[i] ^= key[i & 3] in place; `mask` is the key as a big-endian u32. */
   unmask(buffer: Uint8Array, mask: number): void
   isValidUtf8(buffer: Uint8Array): boolean
   /** New carry state, or -1 when invalid (see `Codec.utf8Stream`). */
   utf8Stream(state: number, buffer: Uint8Array, isFinal: boolean): number
-  /** The string of valid UTF-8 `buffer`, or undefined when it is not valid UTF-8 (see `Codec.decodeUtf8`). */
+  /**
+   * The string of `buffer`, validated while transcoding (one simdutf pass), or undefined when it is not valid
+   * UTF-8 (see `Codec.decodeText`). A RangeError with code ERR_STRING_TOO_LONG above V8's maximum string length.
+   */
   decodeUtf8(buffer: Uint8Array): string | undefined
   /**
    * `Codec.parseFrames` with the numbers in one array:
@@ -56,6 +57,39 @@ export interface NativeAddon {
   closePayloadStatus(payload: Uint8Array): number
 }
 
+/**
+ * Every export of an addon of ABI version `ABI_VERSION`, exactly (the loader refuses an addon lacking one; a test
+ * compares this list with what the built addon exports, so a new export cannot go unnoticed).
+ */
+export const ADDON_EXPORTS = [
+  'abiVersion',
+  'mask',
+  'maskFrame',
+  'unmask',
+  'isValidUtf8',
+  'utf8Stream',
+  'decodeUtf8',
+  'parseFrames',
+  'encodeHeader',
+  'encodedLength',
+  'encodeMessage',
+  'isValidCloseCode',
+  'encodeClosePayload',
+  'closePayloadStatus',
+] as const satisfies ReadonlyArray<keyof NativeAddon>
+
+// Compile-time half of the check: every member of NativeAddon is listed above.
+type Unlisted = Exclude<keyof NativeAddon, (typeof ADDON_EXPORTS)[number]>
+const everyExportListed: [Unlisted] extends [never] ? true : Unlisted = true
+void everyExportListed
+
+/** The first function the TS side uses that `addon` lacks, or null when it has them all. */
+export function missingExport(addon: object): string | null {
+  const exports = addon as Record<string, unknown>
+  for (const name of ADDON_EXPORTS) if (typeof exports[name] !== 'function') return name
+  return null
+}
+
 /** A 4-byte masking key as the unsigned big-endian u32 the addon takes. */
 function keyOf(mask: Uint8Array): number {
   // A short key would silently read `undefined` as 0 below; validate.ts rejects it first, this is the backstop.
@@ -67,16 +101,6 @@ const reasonDecoder = new TextDecoder()
 
 /** `maskFrame` packs the offset above the 32 key bits of one double: offsets below 2^21 stay exact. */
 const MASK_FRAME_OFFSET_LIMIT = 0x20_0000
-
-/**
- * Addon-only parse flag (`PARSE_DEFER_UTF8` in `ferrosocket-core/src/parse.rs`, never part of the contract): a
- * complete single-frame text message of >= DEFER_UTF8_MIN bytes comes back unmasked but not validated, marked
- * with D_UTF8_DEFERRED, and is validated here with Node's `buffer.isUtf8` (simdutf, AVX-512 where present: ~41
- * GB/s on multibyte text against ~22 GB/s for the addon's simdutf8). Callers see exactly the validating parse.
- */
-const PARSE_DEFER_UTF8 = 4
-const DEFER_UTF8_MIN = 16 * 1024
-const D_UTF8_DEFERRED = 0x200
 
 /** Slots of the `params` array of `NativeAddon.parseFrames`. */
 export const PARSE_PARAMS = 6
@@ -100,58 +124,27 @@ export function createNativeCodec(addon: NativeAddon): Codec {
   } = addon
   // Reused by every call: parseFrames is synchronous, so no two calls share it at once.
   const params = new Float64Array(PARSE_PARAMS)
-  /**
-   * Validate the frames the addon left to us. On the first invalid one, undo what the deferring parse did from
-   * that frame on (payloads unmasked in place: XOR is its own inverse) and parse again from it without the flag,
-   * so count, state, descriptors and bytes are exactly those of a parse that validated inline.
-   */
-  function validateDeferred(buf: Uint8Array, start: number, flags: number, count: number, state: Float64Array, out: Float64Array): number {
-    for (let i = 0; i < count; i++) {
-      const d = i * FRAME_STRIDE
-      const bits = out[d + D_BITS]!
-      if (bits < D_UTF8_DEFERRED) continue
-      out[d + D_BITS] = bits - D_UTF8_DEFERRED
-      const offset = out[d + D_PAYLOAD_OFFSET]!
-      if (isUtf8(buf.subarray(offset, offset + out[d + D_PAYLOAD_LENGTH]!))) continue
-      for (let j = i; j < count; j++) {
-        const e = j * FRAME_STRIDE
-        if ((out[e + D_BITS]! & 0x100) === 0) continue
-        const at = out[e + D_PAYLOAD_OFFSET]!
-        unmask(buf.subarray(at, at + out[e + D_PAYLOAD_LENGTH]!), out[e + D_MASK_KEY]!)
-      }
-      // A text frame only starts a message when none is in progress, so the message slots were all 0 before it.
-      for (let k = S_MESSAGE_OPCODE; k <= S_FRAGMENTS; k++) state[k] = 0
-      params[0] = i === 0 ? start : out[d - FRAME_STRIDE + D_PAYLOAD_OFFSET]! + out[d - FRAME_STRIDE + D_PAYLOAD_LENGTH]!
-      params[2] = flags
-      return i + parseFrames(buf, params, state, out.subarray(d))
-    }
-    return count
-  }
   return {
     backend: 'native',
-    mask:
-      maskFrame === undefined
-        ? (source, key, output, offset, length) => mask(source, keyOf(key), output, offset, length)
-        : (source, key, output, offset, length) =>
-            length === source.length && offset < MASK_FRAME_OFFSET_LIMIT
-              ? maskFrame(source, keyOf(key) + offset * 0x1_0000_0000, output)
-              : mask(source, keyOf(key), output, offset, length),
+    mask: (source, key, output, offset, length) =>
+      length === source.length && offset < MASK_FRAME_OFFSET_LIMIT
+        ? maskFrame(source, keyOf(key) + offset * 0x1_0000_0000, output)
+        : mask(source, keyOf(key), output, offset, length),
     unmask: (buffer, key) => unmask(buffer, keyOf(key)),
     isValidUtf8: (buffer) => isValidUtf8(buffer),
     utf8Stream: (state, buffer, final) => utf8Stream(state, buffer, final),
     // Invalid input (never a validated message) is decoded with replacement characters by Node, as the twin does.
     decodeUtf8: (buffer) => decodeUtf8(buffer) ?? twinDecodeUtf8(buffer),
+    // The addon validates while it transcodes (simdutf): undefined is its verdict "not UTF-8".
+    decodeText: (buffer) => decodeUtf8(buffer) ?? null,
     parseFrames(buf, start, end, opts, state, out) {
-      const defer = end - start >= DEFER_UTF8_MIN
-      const flags = opts.flags - (opts.flags & PARSE_DEFER_UTF8)
       params[0] = start
       params[1] = end
-      params[2] = defer ? flags + PARSE_DEFER_UTF8 : flags
+      params[2] = opts.flags
       params[3] = opts.maxFrameSize
       params[4] = opts.maxMessageSize
       params[5] = opts.maxFragments
-      const count = parseFrames(buf, params, state, out)
-      return defer ? validateDeferred(buf, start, flags, count, state, out) : count
+      return parseFrames(buf, params, state, out)
     },
     encodeHeader: (out, offset, bits, payloadLength, maskKey) => encodeHeader(out, offset, bits, payloadLength, maskKey),
     encodedLength: (payloadLength, threshold, masked) => encodedLength(payloadLength, threshold, masked),

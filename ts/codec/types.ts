@@ -42,6 +42,15 @@ export const D_MASK_KEY = 3
 export const PARSE_EXPECT_MASKED = 1
 /** Bit in `ParseOptions.flags`: RSV1 is allowed on the first frame of a data message (a negotiated extension such as permessage-deflate). */
 export const PARSE_ALLOW_RSV1 = 2
+/**
+ * Bit in `ParseOptions.flags`: a text message that arrives whole in one complete frame (opcode 1, FIN, no RSV1) is
+ * not UTF-8 validated by `parseFrames`; its descriptor has `D_TEXT_UNCHECKED` in `D_BITS`, and the caller validates
+ * it while decoding it (`decodeText`: one pass over the bytes instead of two). Fragmented text, a frame whose
+ * payload is still arriving, and close reasons are validated by the parse as always (fail-fast, §8.1).
+ */
+export const PARSE_DEFER_TEXT = 4
+/** Bit in a descriptor's `D_BITS`: this text frame was not UTF-8 validated (see `PARSE_DEFER_TEXT`). */
+export const D_TEXT_UNCHECKED = 0x200
 
 /**
  * Slots of the `state` Float64Array of `parseFrames` (length STATE_SLOTS). Slots marked (in/out) carry the
@@ -175,6 +184,12 @@ export interface Codec {
    * on the twin, a RangeError from the addon).
    */
   decodeUtf8(buffer: Uint8Array): string
+  /**
+   * The string of a text message's UTF-8 bytes, or null when they are not valid UTF-8: validation and decoding in
+   * one pass (the native backend validates while it transcodes; the twin runs `isValidUtf8` then Node's decoder).
+   * Throws above V8's maximum string length, as `decodeUtf8` does.
+   */
+  decodeText(buffer: Uint8Array): string | null
 
   // ---- frame headers (§5.2) ----
   /**

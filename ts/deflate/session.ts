@@ -30,7 +30,7 @@ export interface DeflateHost {
   drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
   _afterWrite(flushed: boolean): void
   _onSocketDrain(): void
-  _deliver(opcode: number, data: Buffer): void
+  _deliver(opcode: number, data: Buffer, validated: boolean): void
 }
 
 type QueuedSend = (abort: boolean) => void
@@ -122,12 +122,8 @@ export class DeflateSession {
       host.drop(err?.closeCode ?? 1007, err?.message)
       return
     }
-    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x).
-    if (opcode === 0x01 && !codec.isValidUtf8(out)) {
-      host.drop(1007, 'Invalid UTF-8 Data Received')
-      return
-    }
-    host._deliver(opcode, out)
+    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x): _deliver validates it as it decodes it.
+    host._deliver(opcode, out, false)
     if (!host.inputPaused && !receiver.stopped) receiver.resume()
   }
 

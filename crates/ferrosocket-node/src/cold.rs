@@ -12,8 +12,9 @@ use napi::sys::{self, napi_callback_info, napi_env, napi_value};
 /// Largest integer a JS number holds exactly (2^53 - 1).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-/// Version of the addon's calling convention; the TS loader refuses a mismatch.
-const ABI_VERSION: f64 = 1.0;
+/// Version of the addon's calling convention and export list; the TS loader refuses a mismatch. Raise it with
+/// every change of the exports (`ts/codec/loader.ts` says what each version added).
+const ABI_VERSION: f64 = 2.0;
 
 fn is_safe_index(v: f64) -> bool {
     v.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&v)
@@ -26,7 +27,7 @@ fn valid_close_code(code: f64) -> bool {
         && close::is_valid_close_code(code as u32)
 }
 
-/// abiVersion() → 1.
+/// abiVersion() → `ABI_VERSION`.
 unsafe fn abi_version(env: napi_env, _info: napi_callback_info) -> JsResult {
     js_f64(env, ABI_VERSION)
 }

@@ -6,7 +6,7 @@
 
 use crate::raw::{
     args, boolean, bytes, callback, export, f64s, index, is_nullish, js_bool, js_f64, js_undefined,
-    number, overlaps, throw_range, uint32, JsResult,
+    number, overlaps, throw_range, uint32, JsResult, Thrown,
 };
 use core::slice;
 use ferrosocket_core::{
@@ -257,8 +257,9 @@ thread_local! {
 const SCRATCH_KEEP: usize = 1 << 20;
 
 /// decodeUtf8(buffer) → the string of valid UTF-8 `buffer` (one-byte when every character is ≤ U+00FF,
-/// as V8 makes it), or undefined when `buffer` is not valid UTF-8. A RangeError when the string
-/// would exceed V8's maximum length.
+/// as V8 makes it), or undefined when `buffer` is not valid UTF-8: validated while transcoding, in one
+/// simdutf pass (`text::decode`). A RangeError (code ERR_STRING_TOO_LONG) when the string would exceed
+/// V8's maximum length.
 unsafe fn decode_utf8(env: napi_env, info: napi_callback_info) -> JsResult {
     let [a_buf] = unsafe { args::<1>(env, info) }?;
     let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
@@ -290,7 +291,17 @@ unsafe fn decode_utf8(env: napi_env, info: napi_callback_info) -> JsResult {
         if status == sys::Status::napi_ok {
             Ok(v)
         } else {
-            Err(throw_range(env, c"Cannot create a string longer than V8's maximum length"))
+            // Node's own code for this failure (Buffer#toString throws ERR_STRING_TOO_LONG), so that callers
+            // can tell it from any other error whichever backend runs.
+            // SAFETY: valid env; static NUL-terminated strings.
+            unsafe {
+                sys::napi_throw_range_error(
+                    env,
+                    c"ERR_STRING_TOO_LONG".as_ptr(),
+                    c"Cannot create a string longer than V8's maximum length".as_ptr(),
+                )
+            };
+            Err(Thrown)
         }
     })
 }

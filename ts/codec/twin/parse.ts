@@ -21,6 +21,8 @@ import {
   S_PENDING,
   S_UTF8,
   type ParseOptions,
+  D_TEXT_UNCHECKED,
+  PARSE_DEFER_TEXT,
 } from '../types.js'
 import { closePayloadStatus } from './close.js'
 import { xorRange } from './mask.js'
@@ -185,6 +187,7 @@ export function parseFrames(
     }
 
     const payloadEnd = payloadStart + length
+    let descBits = bits
     if (masked && length > 0) {
       xorRange(buf, payloadStart, payloadEnd, maskKey >>> 24, (maskKey >>> 16) & 0xff, (maskKey >>> 8) & 0xff, maskKey & 0xff)
     }
@@ -195,7 +198,10 @@ export function parseFrames(
       }
     } else {
       let nextUtf8 = utf8
-      if (op === 1) {
+      if (op === 1 && fin && opcode === 1 && (opts.flags & PARSE_DEFER_TEXT) !== 0) {
+        // A whole text message in one complete frame: the caller validates it as it decodes it (one pass).
+        descBits = bits | D_TEXT_UNCHECKED
+      } else if (op === 1) {
         nextUtf8 = utf8StreamRange(utf8, buf, payloadStart, payloadEnd, fin)
         if (nextUtf8 === -1) {
           error = ErrorCode.InvalidUtf8
@@ -214,7 +220,7 @@ export function parseFrames(
         utf8 = nextUtf8
       }
     }
-    writeDescriptor(out, count, bits, payloadStart, length, maskKey)
+    writeDescriptor(out, count, descBits, payloadStart, length, maskKey)
     count++
     pos = payloadEnd
   }

@@ -153,3 +153,8 @@ export function isValidStreamState(state: number): boolean {
 export function decodeUtf8(buffer: Uint8Array): string {
   return (Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.length)).toString('utf8')
 }
+
+/** `Codec.decodeText`: the string of a text message, or null when it is not valid UTF-8. */
+export function decodeText(buffer: Uint8Array): string | null {
+  return isValidUtf8(buffer) ? decodeUtf8(buffer) : null
+}
