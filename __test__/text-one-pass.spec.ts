@@ -99,3 +99,20 @@ test('decodeText of invalid bytes is null on this backend and decodeUtf8 substit
   t.is(codec.decodeUtf8(INVALID), INVALID.toString('utf8'))
   t.is(codec.decodeText(Buffer.from(hexOf('ok'), 'hex')), 'ok')
 })
+
+test('a patched processFrame sees the whole text frame first; invalid UTF-8 in it still closes 1007 when passed on', async (t) => {
+  const p = await connPair(t, 'server')
+  const seen: number[] = []
+  const original = p.conn.processFrame.bind(p.conn)
+  p.conn.processFrame = (frame) => {
+    seen.push(frame.opcode)
+    original(frame)
+  }
+  const got: string[] = []
+  p.conn.on('message', (m: { utf8Data?: string }) => got.push(m.utf8Data ?? 'binary'))
+  p.send(frameHex(0x81, Buffer.from('fine')) + frameHex(0x81, INVALID) + frameHex(0x81, Buffer.from('never')))
+  const closed = await p.closed(5000)
+  t.deepEqual(closed, { code: 1007, description: 'Invalid UTF-8 Data Received' })
+  t.deepEqual(got, ['fine'])
+  t.deepEqual(seen, [1, 1])
+})
