@@ -2,9 +2,7 @@
 //! Raw callbacks like `hot.rs`, so every export reports bad arguments the same way
 //! (TypeError/RangeError with an `ERR_…` code).
 
-use crate::raw::{
-    args, boolean, callback, export, js_bool, js_f64, number, throw_range, throw_type, JsResult,
-};
+use crate::raw::{callback, export, js_bool, js_f64, throw_range, throw_type, Call, JsResult};
 use core::ptr;
 use ferrosocket_core::{close, fragment};
 use napi::sys::{self, napi_callback_info, napi_env, napi_value};
@@ -28,16 +26,18 @@ fn valid_close_code(code: f64) -> bool {
 }
 
 /// abiVersion() → `ABI_VERSION`.
-unsafe fn abi_version(env: napi_env, _info: napi_callback_info) -> JsResult {
+fn abi_version(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
     js_f64(env, ABI_VERSION)
 }
 
 /// encodedLength(payloadLength, threshold, masked) → bytes of all headers + payloads.
-unsafe fn encoded_length(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_len, a_thr, a_masked] = unsafe { args::<3>(env, info) }?;
-    let len = unsafe { number(env, a_len, c"\"payloadLength\" must be a number") }?;
-    let threshold = unsafe { number(env, a_thr, c"\"threshold\" must be a number") }?;
-    let masked = unsafe { boolean(env, a_masked, c"\"masked\" must be a boolean") }?;
+fn encoded_length(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_len, a_thr, a_masked] = cx.args::<3>()?;
+    let len = a_len.number(c"\"payloadLength\" must be a number")?;
+    let threshold = a_thr.number(c"\"threshold\" must be a number")?;
+    let masked = a_masked.boolean(c"\"masked\" must be a boolean")?;
     if !is_safe_index(len) {
         return Err(throw_range(env, c"\"payloadLength\" must be an integer in 0..2^53-1"));
     }
@@ -48,22 +48,25 @@ unsafe fn encoded_length(env: napi_env, info: napi_callback_info) -> JsResult {
 }
 
 /// isValidCloseCode(code) → boolean (false for anything but an allowed integer code).
-unsafe fn is_valid_close_code(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_code] = unsafe { args::<1>(env, info) }?;
-    let code = unsafe { number(env, a_code, c"\"code\" must be a number") }?;
+fn is_valid_close_code(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_code] = cx.args::<1>()?;
+    let code = a_code.number(c"\"code\" must be a number")?;
     js_bool(env, valid_close_code(code))
 }
 
 /// encodeClosePayload(code, reason) → Buffer of the 2-byte code + UTF-8 reason. RangeError when
 /// the code may not be sent or the payload would exceed 125 bytes (§5.5).
-unsafe fn encode_close_payload(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_code, a_reason] = unsafe { args::<2>(env, info) }?;
-    let code = unsafe { number(env, a_code, c"\"code\" must be a number") }?;
+fn encode_close_payload(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_code, a_reason] = cx.args::<2>()?;
+    let code = a_code.number(c"\"code\" must be a number")?;
     // UTF-8 length first (lone surrogates become U+FFFD, as in Buffer.from(string)).
     let mut len = 0usize;
     // SAFETY: a null buffer asks for the length only.
-    let status =
-        unsafe { sys::napi_get_value_string_utf8(env, a_reason, ptr::null_mut(), 0, &mut len) };
+    let status = unsafe {
+        sys::napi_get_value_string_utf8(env, a_reason.raw(), ptr::null_mut(), 0, &mut len)
+    };
     if status != sys::Status::napi_ok {
         return Err(throw_type(env, c"\"reason\" must be a string"));
     }
@@ -84,7 +87,7 @@ unsafe fn encode_close_payload(env: napi_env, info: napi_callback_info) -> JsRes
     unsafe {
         sys::napi_get_value_string_utf8(
             env,
-            a_reason,
+            a_reason.raw(),
             payload[2..].as_mut_ptr().cast(),
             len + 1,
             &mut written,
@@ -117,6 +120,7 @@ callback!(encode_close_payload_cb => encode_close_payload);
 /// # Safety
 /// Module-init env and exports object.
 pub unsafe fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
+    // SAFETY: the caller's module-init env and exports object; static names and callbacks.
     unsafe {
         export(env, exports, c"abiVersion", Some(abi_version_cb))?;
         export(env, exports, c"encodedLength", Some(encoded_length_cb))?;

@@ -1,12 +1,12 @@
 //! The per-chunk and per-frame exports, on raw N-API callbacks (see `raw.rs` for why).
 //!
-//! Each body reads its arguments, checks every index against the arrays it will slice
+//! Each body reads its arguments through `Call` (safe, typed reads), checks every index against the arrays it will slice
 //! (RangeError), refuses arrays that share memory where a `&mut` slice is formed, and only then
 //! builds slices and calls `ferrosocket-core`.
 
 use crate::raw::{
-    args, boolean, bytes, callback, export, f64s, index, is_nullish, js_bool, js_f64, js_undefined,
-    number, overlaps, throw_range, uint32, JsResult, Thrown,
+    callback, export, index, js_bool, js_f64, js_undefined, overlaps, throw_range, Call, JsResult,
+    Thrown,
 };
 use core::slice;
 use ferrosocket_core::{
@@ -25,13 +25,14 @@ const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 /// mask(source, key: u32, output, offset, length): output[offset + i] = source[i] ^ key[i & 3].
 /// Overlapping source/output behave as if the whole source were read first (memmove).
-unsafe fn mask(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_src, a_key, a_out, a_off, a_len] = unsafe { args::<5>(env, info) }?;
-    let (src, src_len) = unsafe { bytes(env, a_src, c"\"source\" must be a Uint8Array") }?;
-    let key = unsafe { uint32(env, a_key, c"\"mask\" must be a number") }?.to_be_bytes();
-    let (out, out_len) = unsafe { bytes(env, a_out, c"\"output\" must be a Uint8Array") }?;
-    let offset = unsafe { number(env, a_off, c"\"offset\" must be a number") }?;
-    let length = unsafe { number(env, a_len, c"\"length\" must be a number") }?;
+fn mask(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_src, a_key, a_out, a_off, a_len] = cx.args::<5>()?;
+    let (src, src_len) = a_src.bytes(c"\"source\" must be a Uint8Array")?;
+    let key = a_key.uint32(c"\"mask\" must be a number")?.to_be_bytes();
+    let (out, out_len) = a_out.bytes(c"\"output\" must be a Uint8Array")?;
+    let offset = a_off.number(c"\"offset\" must be a number")?;
+    let length = a_len.number(c"\"length\" must be a number")?;
     let offset = index(env, offset, out_len, c"\"offset\" is out of range")?;
     let length = index(env, length, src_len.min(out_len - offset), c"\"length\" is out of range")?;
     // SAFETY: offset + length <= out_len and length <= src_len, both arrays live for this call.
@@ -46,11 +47,12 @@ const MASK_FRAME_MAX_OFFSET: f64 = 2_097_151.0;
 /// source masked into output[offset..]. `mask` with the key and the offset in one number and the
 /// length implied: 3 N-API argument reads instead of 5, measured 51.6 → 35 ns per call. The common
 /// "whole payload behind its frame header" call of the sender.
-unsafe fn mask_frame(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_src, a_key, a_out] = unsafe { args::<3>(env, info) }?;
-    let (src, src_len) = unsafe { bytes(env, a_src, c"\"source\" must be a Uint8Array") }?;
-    let key_at = unsafe { number(env, a_key, c"\"keyAt\" must be a number") }?;
-    let (out, out_len) = unsafe { bytes(env, a_out, c"\"output\" must be a Uint8Array") }?;
+fn mask_frame(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_src, a_key, a_out] = cx.args::<3>()?;
+    let (src, src_len) = a_src.bytes(c"\"source\" must be a Uint8Array")?;
+    let key_at = a_key.number(c"\"keyAt\" must be a number")?;
+    let (out, out_len) = a_out.bytes(c"\"output\" must be a Uint8Array")?;
     let max = MASK_FRAME_MAX_OFFSET * 4_294_967_296.0 + 4_294_967_295.0;
     if !(key_at.fract() == 0.0 && (0.0..=max).contains(&key_at)) {
         return Err(throw_range(env, c"\"keyAt\" is out of range"));
@@ -72,8 +74,9 @@ unsafe fn mask_frame(env: napi_env, info: napi_callback_info) -> JsResult {
 /// `src` and `dst` are valid for `length` bytes for the duration of the call.
 unsafe fn mask_into(src: *const u8, key: [u8; 4], dst: *mut u8, length: usize) {
     if overlaps(src, length, dst, length) {
-        // SAFETY: both ranges lie inside live buffers; `copy` allows overlap. Only `d` exists.
+        // SAFETY: both ranges lie inside live buffers; `copy` allows overlap.
         unsafe { core::ptr::copy(src, dst, length) };
+        // SAFETY: `dst` is valid for `length` bytes; after the copy no other reference to it exists.
         let d = unsafe { slice::from_raw_parts_mut(dst, length) };
         ferrosocket_core::unmask(d, key);
     } else {
@@ -85,30 +88,32 @@ unsafe fn mask_into(src: *const u8, key: [u8; 4], dst: *mut u8, length: usize) {
 }
 
 /// unmask(buffer, key: u32): buffer[i] ^= key[i & 3] in place.
-unsafe fn unmask(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_buf, a_key] = unsafe { args::<2>(env, info) }?;
-    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
-    let key = unsafe { uint32(env, a_key, c"\"mask\" must be a number") }?.to_be_bytes();
+fn unmask(cx: &Call<'_>) -> JsResult {
+    let [a_buf, a_key] = cx.args::<2>()?;
+    let (p, len) = a_buf.bytes(c"\"buffer\" must be a Uint8Array")?;
+    let key = a_key.uint32(c"\"mask\" must be a number")?.to_be_bytes();
     // SAFETY: the only reference to this live typed array during the call.
     ferrosocket_core::unmask(unsafe { slice::from_raw_parts_mut(p, len) }, key);
     js_undefined()
 }
 
 /// isValidUtf8(buffer) → boolean.
-unsafe fn is_valid_utf8(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_buf] = unsafe { args::<1>(env, info) }?;
-    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
+fn is_valid_utf8(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_buf] = cx.args::<1>()?;
+    let (p, len) = a_buf.bytes(c"\"buffer\" must be a Uint8Array")?;
     // SAFETY: live typed array, read only.
     js_bool(env, utf8::is_valid_utf8(unsafe { slice::from_raw_parts(p, len) }))
 }
 
 /// utf8Stream(state, buffer, final) → new state, or -1 when invalid. A state that is not a u32
 /// integer is an invalid state (-1), like any other impossible carry.
-unsafe fn utf8_stream(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_state, a_buf, a_fin] = unsafe { args::<3>(env, info) }?;
-    let state = unsafe { number(env, a_state, c"\"state\" must be a number") }?;
-    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
-    let fin = unsafe { boolean(env, a_fin, c"\"final\" must be a boolean") }?;
+fn utf8_stream(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_state, a_buf, a_fin] = cx.args::<3>()?;
+    let state = a_state.number(c"\"state\" must be a number")?;
+    let (p, len) = a_buf.bytes(c"\"buffer\" must be a Uint8Array")?;
+    let fin = a_fin.boolean(c"\"final\" must be a boolean")?;
     let state = if state.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&state) {
         state as u32
     } else {
@@ -122,12 +127,13 @@ unsafe fn utf8_stream(env: napi_env, info: napi_callback_info) -> JsResult {
 /// parseFrames(buf, params, state, out) → number of complete frames, where `params` is a
 /// Float64Array [start, end, flags, maxFrameSize, maxMessageSize, maxFragments]. One typed array
 /// instead of six numbers: each N-API argument read costs ~10 ns, and this is the per-chunk call.
-unsafe fn parse_frames(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_buf, a_params, a_state, a_out] = unsafe { args::<4>(env, info) }?;
-    let (b, b_len) = unsafe { bytes(env, a_buf, c"\"buf\" must be a Uint8Array") }?;
-    let (p, p_len) = unsafe { f64s(env, a_params, c"\"params\" must be a Float64Array") }?;
-    let (s, s_len) = unsafe { f64s(env, a_state, c"\"state\" must be a Float64Array") }?;
-    let (o, o_len) = unsafe { f64s(env, a_out, c"\"out\" must be a Float64Array") }?;
+fn parse_frames(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_buf, a_params, a_state, a_out] = cx.args::<4>()?;
+    let (b, b_len) = a_buf.bytes(c"\"buf\" must be a Uint8Array")?;
+    let (p, p_len) = a_params.f64s(c"\"params\" must be a Float64Array")?;
+    let (s, s_len) = a_state.f64s(c"\"state\" must be a Float64Array")?;
+    let (o, o_len) = a_out.f64s(c"\"out\" must be a Float64Array")?;
     if p_len < PARAM_SLOTS {
         return Err(throw_range(env, c"\"params\" must have at least 6 elements"));
     }
@@ -161,13 +167,14 @@ unsafe fn parse_frames(env: napi_env, info: napi_callback_info) -> JsResult {
 }
 
 /// encodeHeader(out, offset, bits, payloadLength, maskKey: u32 | -1) → header length.
-unsafe fn encode_header(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_out, a_off, a_bits, a_len, a_key] = unsafe { args::<5>(env, info) }?;
-    let (o, o_len) = unsafe { bytes(env, a_out, c"\"out\" must be a Uint8Array") }?;
-    let offset = unsafe { number(env, a_off, c"\"offset\" must be a number") }?;
-    let bits = unsafe { number(env, a_bits, c"\"bits\" must be a number") }?;
-    let len = unsafe { number(env, a_len, c"\"payloadLength\" must be a number") }?;
-    let key = unsafe { number(env, a_key, c"\"maskKey\" must be a number") }?;
+fn encode_header(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_out, a_off, a_bits, a_len, a_key] = cx.args::<5>()?;
+    let (o, o_len) = a_out.bytes(c"\"out\" must be a Uint8Array")?;
+    let offset = a_off.number(c"\"offset\" must be a number")?;
+    let bits = a_bits.number(c"\"bits\" must be a number")?;
+    let len = a_len.number(c"\"payloadLength\" must be a number")?;
+    let key = a_key.number(c"\"maskKey\" must be a number")?;
     let offset = index(env, offset, o_len, c"\"offset\" is out of range")?;
     let bits = index(env, bits, 255, c"\"bits\" is out of range")? as u8;
     if !(len.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&len)) {
@@ -190,19 +197,20 @@ unsafe fn encode_header(env: napi_env, info: napi_callback_info) -> JsResult {
 }
 
 /// encodeMessage(payload, opcode, rsv1, threshold, maskKeys | null, out, offset) → bytes written.
-unsafe fn encode_message(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_pl, a_op, a_rsv1, a_thr, a_keys, a_out, a_off] = unsafe { args::<7>(env, info) }?;
-    let (p, p_len) = unsafe { bytes(env, a_pl, c"\"payload\" must be a Uint8Array") }?;
-    let opcode = unsafe { number(env, a_op, c"\"opcode\" must be a number") }?;
-    let rsv1 = unsafe { boolean(env, a_rsv1, c"\"rsv1\" must be a boolean") }?;
-    let threshold = unsafe { number(env, a_thr, c"\"threshold\" must be a number") }?;
-    let keys = if unsafe { is_nullish(env, a_keys) } {
+fn encode_message(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_pl, a_op, a_rsv1, a_thr, a_keys, a_out, a_off] = cx.args::<7>()?;
+    let (p, p_len) = a_pl.bytes(c"\"payload\" must be a Uint8Array")?;
+    let opcode = a_op.number(c"\"opcode\" must be a number")?;
+    let rsv1 = a_rsv1.boolean(c"\"rsv1\" must be a boolean")?;
+    let threshold = a_thr.number(c"\"threshold\" must be a number")?;
+    let keys = if a_keys.is_nullish() {
         None
     } else {
-        Some(unsafe { bytes(env, a_keys, c"\"maskKeys\" must be a Uint8Array or null") }?)
+        Some(a_keys.bytes(c"\"maskKeys\" must be a Uint8Array or null")?)
     };
-    let (o, o_len) = unsafe { bytes(env, a_out, c"\"out\" must be a Uint8Array") }?;
-    let offset = unsafe { number(env, a_off, c"\"offset\" must be a number") }?;
+    let (o, o_len) = a_out.bytes(c"\"out\" must be a Uint8Array")?;
+    let offset = a_off.number(c"\"offset\" must be a number")?;
     let opcode = index(env, opcode, 15, c"\"opcode\" is out of range")? as u8;
     if !(threshold.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&threshold)) {
         return Err(throw_range(env, c"\"threshold\" must be an integer in 0..2^53-1"));
@@ -236,9 +244,10 @@ unsafe fn encode_message(env: napi_env, info: napi_callback_info) -> JsResult {
 }
 
 /// closePayloadStatus(payload) → close code (1005 when empty), or minus the ErrorCode.
-unsafe fn close_payload_status(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_pl] = unsafe { args::<1>(env, info) }?;
-    let (p, len) = unsafe { bytes(env, a_pl, c"\"payload\" must be a Uint8Array") }?;
+fn close_payload_status(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_pl] = cx.args::<1>()?;
+    let (p, len) = a_pl.bytes(c"\"payload\" must be a Uint8Array")?;
     // SAFETY: live typed array, read only.
     let status = match close::decode_close_payload(unsafe { slice::from_raw_parts(p, len) }) {
         Ok((code, _)) => f64::from(code),
@@ -260,24 +269,28 @@ const SCRATCH_KEEP: usize = 1 << 20;
 /// as V8 makes it), or undefined when `buffer` is not valid UTF-8: validated while transcoding, in one
 /// simdutf pass (`text::decode`). A RangeError (code ERR_STRING_TOO_LONG) when the string would exceed
 /// V8's maximum length.
-unsafe fn decode_utf8(env: napi_env, info: napi_callback_info) -> JsResult {
-    let [a_buf] = unsafe { args::<1>(env, info) }?;
-    let (p, len) = unsafe { bytes(env, a_buf, c"\"buffer\" must be a Uint8Array") }?;
+fn decode_utf8(cx: &Call<'_>) -> JsResult {
+    let env = cx.env();
+    let [a_buf] = cx.args::<1>()?;
+    let (p, len) = a_buf.bytes(c"\"buffer\" must be a Uint8Array")?;
     // SAFETY: live typed array, read only; not touched by the string creation below.
     let src = unsafe { slice::from_raw_parts(p, len) };
     SCRATCH.with(|cell| {
         let mut scratch = cell.borrow_mut();
         let (latin1, utf16) = &mut *scratch;
         let mut v = core::ptr::null_mut();
-        // SAFETY (all three): valid env, pointers to `n` initialised units (slice lengths fit isize), out-param.
         let status = match text::decode(src, latin1, utf16) {
             None => return js_undefined(),
+            // SAFETY: valid env, pointers to `n` initialised units (slice lengths fit isize),
+            // out-param.
             Some(text::Decoded::Ascii) => unsafe {
                 sys::napi_create_string_latin1(env, src.as_ptr().cast(), len as isize, &mut v)
             },
+            // SAFETY: as above.
             Some(text::Decoded::Latin1(n)) => unsafe {
                 sys::napi_create_string_latin1(env, latin1.as_ptr().cast(), n as isize, &mut v)
             },
+            // SAFETY: as above.
             Some(text::Decoded::Utf16(n)) => unsafe {
                 sys::napi_create_string_utf16(env, utf16.as_ptr(), n as isize, &mut v)
             },
@@ -322,6 +335,7 @@ callback!(close_payload_status_cb => close_payload_status);
 /// # Safety
 /// Module-init env and exports object.
 pub unsafe fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
+    // SAFETY: the caller's module-init env and exports object; static names and callbacks.
     unsafe {
         export(env, exports, c"mask", Some(mask_cb))?;
         export(env, exports, c"maskFrame", Some(mask_frame_cb))?;

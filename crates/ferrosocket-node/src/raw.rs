@@ -30,7 +30,7 @@ pub fn throw_type(env: napi_env, msg: &CStr) -> Thrown {
 ///
 /// # Safety
 /// `env`/`info` must be the ones N-API passed to the running callback.
-pub unsafe fn args<const N: usize>(
+unsafe fn args<const N: usize>(
     env: napi_env,
     info: napi_callback_info,
 ) -> Result<[napi_value; N], Thrown> {
@@ -92,7 +92,8 @@ unsafe fn typed<T>(
 ///
 /// # Safety
 /// Valid env/value of the running callback.
-pub unsafe fn bytes(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut u8, usize), Thrown> {
+unsafe fn bytes(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut u8, usize), Thrown> {
+    // SAFETY: the caller's contract.
     unsafe { typed(env, v, sys::TypedarrayType::uint8_array, msg) }
 }
 
@@ -104,7 +105,7 @@ pub unsafe fn bytes(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut u8
 ///
 /// # Safety
 /// Valid env/value of the running callback.
-pub unsafe fn f64s(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut f64, usize), Thrown> {
+unsafe fn f64s(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut f64, usize), Thrown> {
     let mut data = ptr::null_mut();
     let mut len = 0usize;
     // SAFETY: valid out-params.
@@ -126,7 +127,7 @@ pub unsafe fn f64s(env: napi_env, v: napi_value, msg: &CStr) -> Result<(*mut f64
 ///
 /// # Safety
 /// Valid env/value of the running callback.
-pub unsafe fn number(env: napi_env, v: napi_value, msg: &CStr) -> Result<f64, Thrown> {
+unsafe fn number(env: napi_env, v: napi_value, msg: &CStr) -> Result<f64, Thrown> {
     let mut n = 0.0;
     // SAFETY: valid out-param.
     if unsafe { sys::napi_get_value_double(env, v, &mut n) } != sys::Status::napi_ok {
@@ -139,7 +140,7 @@ pub unsafe fn number(env: napi_env, v: napi_value, msg: &CStr) -> Result<f64, Th
 ///
 /// # Safety
 /// Valid env/value of the running callback.
-pub unsafe fn uint32(env: napi_env, v: napi_value, msg: &CStr) -> Result<u32, Thrown> {
+unsafe fn uint32(env: napi_env, v: napi_value, msg: &CStr) -> Result<u32, Thrown> {
     let mut n = 0;
     // SAFETY: valid out-param.
     if unsafe { sys::napi_get_value_uint32(env, v, &mut n) } != sys::Status::napi_ok {
@@ -152,7 +153,7 @@ pub unsafe fn uint32(env: napi_env, v: napi_value, msg: &CStr) -> Result<u32, Th
 ///
 /// # Safety
 /// Valid env/value of the running callback.
-pub unsafe fn boolean(env: napi_env, v: napi_value, msg: &CStr) -> Result<bool, Thrown> {
+unsafe fn boolean(env: napi_env, v: napi_value, msg: &CStr) -> Result<bool, Thrown> {
     let mut b = false;
     // SAFETY: valid out-param.
     if unsafe { sys::napi_get_value_bool(env, v, &mut b) } != sys::Status::napi_ok {
@@ -165,11 +166,87 @@ pub unsafe fn boolean(env: napi_env, v: napi_value, msg: &CStr) -> Result<bool, 
 ///
 /// # Safety
 /// Valid env/value of the running callback.
-pub unsafe fn is_nullish(env: napi_env, v: napi_value) -> bool {
+unsafe fn is_nullish(env: napi_env, v: napi_value) -> bool {
     let mut t = -1;
     // SAFETY: valid out-param.
     let ok = unsafe { sys::napi_typeof(env, v, &mut t) } == sys::Status::napi_ok;
     ok && (t == sys::ValueType::napi_null || t == sys::ValueType::napi_undefined)
+}
+
+/// One running callback: the env and callback info N-API passed to it. Made only by `callback!` (the one
+/// `unsafe` step), so everything read through it is safe: arguments come back as `Arg`s whose typed reads
+/// check the JS type and report a TypeError themselves. `'a` ties them to the callback's stack frame.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    env: napi_env,
+    info: napi_callback_info,
+    _frame: core::marker::PhantomData<&'a ()>,
+}
+
+impl Call<'_> {
+    /// # Safety
+    /// `env`/`info` must be the ones N-API passed to the running callback, and the value must not outlive it.
+    pub unsafe fn new(env: napi_env, info: napi_callback_info) -> Self {
+        Self { env, info, _frame: core::marker::PhantomData }
+    }
+
+    /// The env of this call (for throwing and creating values).
+    pub fn env(&self) -> napi_env {
+        self.env
+    }
+
+    /// The first `N` arguments (missing ones are `undefined`).
+    pub fn args<const N: usize>(&self) -> Result<[Arg<'_>; N], Thrown> {
+        // SAFETY: env/info of the running callback (`Call::new`'s contract).
+        let argv = unsafe { args::<N>(self.env, self.info) }?;
+        Ok(argv.map(|v| Arg { env: self.env, v, _frame: core::marker::PhantomData }))
+    }
+}
+
+/// One argument of a running callback (see `Call`).
+#[derive(Clone, Copy)]
+pub struct Arg<'a> {
+    env: napi_env,
+    v: napi_value,
+    _frame: core::marker::PhantomData<&'a ()>,
+}
+
+// SAFETY (every method): `env`/`v` belong to the running callback (an `Arg` comes only from `Call::args`).
+impl Arg<'_> {
+    /// The raw value, for N-API calls made here (strings).
+    pub fn raw(&self) -> napi_value {
+        self.v
+    }
+    /// A `Uint8Array` (a `Buffer` is one): (data, length), data non-null even when empty.
+    pub fn bytes(&self, msg: &CStr) -> Result<(*mut u8, usize), Thrown> {
+        // SAFETY: see the impl.
+        unsafe { bytes(self.env, self.v, msg) }
+    }
+    /// A `Float64Array` (see `f64s`): (data, element count).
+    pub fn f64s(&self, msg: &CStr) -> Result<(*mut f64, usize), Thrown> {
+        // SAFETY: see the impl.
+        unsafe { f64s(self.env, self.v, msg) }
+    }
+    /// A number.
+    pub fn number(&self, msg: &CStr) -> Result<f64, Thrown> {
+        // SAFETY: see the impl.
+        unsafe { number(self.env, self.v, msg) }
+    }
+    /// A number converted like JS `>>> 0`.
+    pub fn uint32(&self, msg: &CStr) -> Result<u32, Thrown> {
+        // SAFETY: see the impl.
+        unsafe { uint32(self.env, self.v, msg) }
+    }
+    /// A boolean.
+    pub fn boolean(&self, msg: &CStr) -> Result<bool, Thrown> {
+        // SAFETY: see the impl.
+        unsafe { boolean(self.env, self.v, msg) }
+    }
+    /// Whether it is `null` or `undefined`.
+    pub fn is_nullish(&self) -> bool {
+        // SAFETY: see the impl.
+        unsafe { is_nullish(self.env, self.v) }
+    }
 }
 
 pub fn js_f64(env: napi_env, n: f64) -> JsResult {
@@ -210,10 +287,9 @@ pub fn overlaps(a: *const u8, a_len: usize, b: *const u8, b_len: usize) -> bool 
 macro_rules! callback {
     ($name:ident => $body:path) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
-            // SAFETY: N-API passes the env/info of this very call.
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
-                $body(env, info)
-            }));
+            // SAFETY: N-API passes the env/info of this very call; `cx` lives inside it.
+            let cx = unsafe { $crate::raw::Call::new(env, info) };
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body(&cx)));
             match r {
                 Ok(Ok(v)) => v,
                 Ok(Err($crate::raw::Thrown)) => core::ptr::null_mut(),
