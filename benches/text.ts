@@ -2,8 +2,11 @@
  * Text message strings (issue 7): `npm run bench:text [-- --quick]`. The WebSocket-Node API hands text messages
  * out as strings (`utf8Data`) and takes strings to send, so every text message costs a UTF-8 decode and most
  * sends an encode. This measures, per string and in ns:
- *   decode — `Buffer#toString('utf8')` (Node's decoder; the TS backend) vs `codec.decodeUtf8` of the native backend
- *            (encoding_rs in the addon, then one N-API string creation);
+ *   decode — `Buffer#toString('utf8')` (Node's decoder, no validation) vs `codec.decodeText` of the native backend
+ *            (issue 16: simdutf validates while it transcodes, then one N-API string creation — what `_deliver`
+ *            runs for a text message in one frame, which the parser no longer validates), and, with
+ *            `--baseline=path/to/older.node`, the raw `decodeUtf8` export of an older addon (the same call before
+ *            issue 16: a separate validation, then encoding_rs);
  *   encode — `Buffer.from(text, 'utf8')` vs ferrosocket's `utf8Bytes` (a Buffer of its own, as `sendUTF` needs
  *            for texts it does not copy into a frame: byteLength + latin1/utf8 write below 2 Ki units, above that
  *            `TextEncoder#encodeInto` into a shared scratch and one copy).
@@ -13,6 +16,8 @@
 import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
 import { machineInfo } from './lib/machine.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -23,6 +28,13 @@ const { utf8Bytes } = (await import(join(dist, 'connection', 'text.js'))) as typ
 
 const native = loadNativeCodec()
 if (native === null) throw new Error('the native addon does not load: run `npm run build:native` first')
+const baselineArg = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length)
+const baseline =
+  baselineArg === undefined
+    ? null
+    : (createRequire(import.meta.url)(resolve(baselineArg)) as { decodeUtf8(b: Uint8Array): string | undefined })
+/** Rounds per cell: every implementation once per round, in rotating order (other work shares the CPUs). */
+const ROUNDS = quick ? 1 : 3
 
 const UNITS: Record<string, string> = {
   ascii: '{"user":"ana","event":"typing","room":42} ',
@@ -72,26 +84,45 @@ interface Row {
   units: number
   decodeNode: number
   decodeNative: number
+  decodeBaseline: number | null
   encodeNode: number
   encodeOurs: number
 }
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 const rows: Row[] = []
 for (const kind of Object.keys(UNITS)) {
   for (const bytes of SIZES) {
     const s = text(kind, bytes)
     const buf = Buffer.from(s)
     // Correctness first: a benchmark of a wrong result is worthless.
-    if (native.decodeUtf8(buf) !== s || tsCodec.decodeUtf8(buf) !== s || !utf8Bytes(s).equals(buf)) {
+    if (native.decodeText(buf) !== s || tsCodec.decodeUtf8(buf) !== s || !utf8Bytes(s).equals(buf)) {
       throw new Error(`wrong result for ${kind} ${bytes}`)
     }
+    if (baseline !== null && baseline.decodeUtf8(buf) !== s) throw new Error(`baseline: wrong result for ${kind} ${bytes}`)
+    const fns: Array<[keyof Row, () => number]> = [
+      ['decodeNode', () => buf.toString('utf8').length],
+      ['decodeNative', () => native.decodeText(buf)!.length],
+      ['encodeNode', () => Buffer.from(s, 'utf8').length],
+      ['encodeOurs', () => utf8Bytes(s).length],
+    ]
+    if (baseline !== null) fns.push(['decodeBaseline', () => baseline.decodeUtf8(buf)!.length])
+    const samples = new Map<keyof Row, number[]>(fns.map(([k]) => [k, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < fns.length; i++) {
+        const [k, fn] = fns[(i + round) % fns.length]!
+        samples.get(k)!.push(time(fn))
+      }
+    }
+    const m = (k: keyof Row): number => median(samples.get(k)!)
     rows.push({
       kind,
       bytes,
       units: s.length,
-      decodeNode: time(() => buf.toString('utf8').length),
-      decodeNative: time(() => native.decodeUtf8(buf).length),
-      encodeNode: time(() => Buffer.from(s, 'utf8').length),
-      encodeOurs: time(() => utf8Bytes(s).length),
+      decodeNode: m('decodeNode'),
+      decodeNative: m('decodeNative'),
+      decodeBaseline: baseline === null ? null : m('decodeBaseline'),
+      encodeNode: m('encodeNode'),
+      encodeOurs: m('encodeOurs'),
     })
   }
 }
@@ -103,13 +134,16 @@ const lines = [
   '# Text message strings: decode and encode',
   '',
   `- ${new Date().toISOString()}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`,
-  `- ${quick ? 'quick: median of 3 batches of ~5 ms' : 'median of 5 batches of ~20 ms'} per cell, after a warm-up; every result checked against Node's first.`,
+  `- ${quick ? 'quick: median of 3 batches of ~5 ms' : `median of ${ROUNDS} interleaved rounds (rotating order) of the median of 5 batches of ~20 ms`} per cell, after a warm-up; every result checked against Node's first.`,
+  `- commit ${machine.commit}${baselineArg === undefined ? '' : `; "before" = raw decodeUtf8 of ${baselineArg}`}. Native decode = \`codec.decodeText\` (validates as it decodes); Buffer#toString does not validate.`,
   '',
-  '| text | size | decode: Buffer#toString | decode: ferrosocket native | × | encode: Buffer.from | encode: ferrosocket utf8Bytes | × |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  `| text | size | decode: Buffer#toString | decode: ferrosocket native | × |${baseline === null ? '' : ' decode: addon before | after ÷ before |'} encode: Buffer.from | encode: ferrosocket utf8Bytes | × |`,
+  `|---|---:|---:|---:|---:|${baseline === null ? '' : '---:|---:|'}---:|---:|---:|`,
   ...rows.map(
     (r) =>
-      `| ${r.kind} | ${size(r.bytes)} | ${fmt(r.decodeNode)} | ${fmt(r.decodeNative)} | ${(r.decodeNode / r.decodeNative).toFixed(2)}× | ${fmt(r.encodeNode)} | ${fmt(r.encodeOurs)} | ${(r.encodeNode / r.encodeOurs).toFixed(2)}× |`,
+      `| ${r.kind} | ${size(r.bytes)} | ${fmt(r.decodeNode)} | ${fmt(r.decodeNative)} | ${(r.decodeNode / r.decodeNative).toFixed(2)}× |` +
+      (r.decodeBaseline === null ? '' : ` ${fmt(r.decodeBaseline)} | ${(r.decodeBaseline / r.decodeNative).toFixed(2)}× |`) +
+      ` ${fmt(r.encodeNode)} | ${fmt(r.encodeOurs)} | ${(r.encodeNode / r.encodeOurs).toFixed(2)}× |`,
   ),
   '',
 ]
