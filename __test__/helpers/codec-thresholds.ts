@@ -41,6 +41,9 @@ const benches: Record<string, Bench> = {
   isValidUtf8_ascii: (c, n) => { const b = ascii.subarray(0, n); return () => void c.isValidUtf8(b) },
   isValidUtf8_mixed: (c, n) => { const b = Buffer.from(mixed.subarray(0, n)); return () => void c.isValidUtf8(b) },
   utf8Stream_mixed: (c, n) => { const b = Buffer.from(mixed.subarray(0, n)); return () => void c.utf8Stream(0, b, false) },
+  // Whole characters only (a cut one would be invalid and return early): about n bytes of valid text.
+  decodeText_mixed: (c, n) => { const b = Buffer.from(mixed.subarray(0, n).toString().replace(/\uFFFD/g, '')); return () => void c.decodeText(b) },
+  decodeText_ascii: (c, n) => { const b = ascii.subarray(0, n); return () => void c.decodeText(b) },
   parseFrames_binary: (c, n) => {
     const payload = Buffer.alloc(n, 7)
     const f = Buffer.alloc(c.encodedLength(n, 0, true))
