@@ -236,7 +236,8 @@ export class RedisAdapter implements PubSubAdapter {
       return
     }
     const size = data.length + 18
-    if (this.#pendingBytes + size > this.#maxPending) {
+    // A message larger than the bound on its own still goes when nothing else is pending (else it never could).
+    if (this.#pendingBytes > 0 && this.#pendingBytes + size > this.#maxPending) {
       this.#lose(`Redis has not answered ${this.#pendingBytes} bytes of publishes (maxPendingBytes ${this.#maxPending})`)
       return
     }
@@ -250,6 +251,8 @@ export class RedisAdapter implements PubSubAdapter {
         this.#pendingBytes -= size
         this.#stats.pending--
         this.#stats.published++
+        // Losses without an outage of the connection (the pending bound): Redis answers again, report the total.
+        if (this.#outageLost > 0 && pub.isReady && !this.#closed) this.#reportLostTotal()
       },
       (error: unknown) => {
         this.#pendingBytes -= size
@@ -379,16 +382,18 @@ export class RedisAdapter implements PubSubAdapter {
     this.#firstPubReady?.()
     this.#firstPubReady = null
     this.#recovered('publisher')
-    if (this.#outageLost > 0) {
-      const lost = this.#outageLost
-      this.#outageLost = 0
-      this.#report(
-        'FERROSOCKET_REDIS_PUBLISH_LOST',
-        `Redis is reachable again; ${lost} publish${lost === 1 ? ' was' : 'es were'} lost while it was not`,
-        undefined,
-        lost,
-      )
-    }
+    if (this.#outageLost > 0) this.#reportLostTotal()
+  }
+
+  #reportLostTotal(): void {
+    const lost = this.#outageLost
+    this.#outageLost = 0
+    this.#report(
+      'FERROSOCKET_REDIS_PUBLISH_LOST',
+      `Redis is reachable again; ${lost} publish${lost === 1 ? ' was' : 'es were'} lost while it was not`,
+      undefined,
+      lost,
+    )
   }
 
   readonly #onPubError = (error: Error): void => this.#connectionError('publisher', error)
