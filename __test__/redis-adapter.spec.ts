@@ -379,3 +379,19 @@ test('a Redis that stops answering: publishes beyond maxPendingBytes are counted
   t.deepEqual(b.got.slice(1).map((d) => d.data[0]), [0, 1, 2, 3])
   t.like(a.adapter.stats, { published: 5, lost: 6, pending: 0 })
 })
+
+test.serial('close() right after attach (before any client exists): ready() rejects, no connection is ever made', async (t) => {
+  const countClients = async () => String(await admin.sendCommand(['CLIENT', 'LIST'])).trim().split('\n').length
+  const adapter = redisAdapter({ url: redis.url, channelPrefix: freshPrefix() })
+  const host = new TestHost(adapter)
+  const closing = adapter.close()
+  await t.throwsAsync(adapter.ready(), { message: /closed before it was ready/ })
+  await closing
+  host.publish('t', 'x')
+  t.is(adapter.stats.lost, 1)
+  t.false(adapter.connected)
+  // Serial: nothing else runs, so any new connection would be this adapter's.
+  const n = await countClients()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.true((await countClients()) <= n)
+})

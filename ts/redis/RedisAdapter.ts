@@ -179,12 +179,12 @@ export class RedisAdapter implements PubSubAdapter {
         this.#report(error.code, error.message, e)
         throw error
       }
-      if (this.#closed) return
+      if (this.#closed) throw closedEarly()
       const reconnectStrategy = this.#trackBackoff(undefined)
       pub = createClient({ url: this.#options.url, socket: { reconnectStrategy } }) as unknown as RedisClientLike
       this.#ownsPub = true
     }
-    if (this.#closed) return
+    if (this.#closed) throw closedEarly()
     // The subscriber: the publisher's options (address, TLS, auth …) with our back-off tracking around its strategy.
     const socket = (pub.options?.socket ?? {}) as { reconnectStrategy?: unknown }
     const sub = pub.duplicate({ socket: { ...socket, reconnectStrategy: this.#trackBackoff(socket.reconnectStrategy) } })
@@ -203,7 +203,7 @@ export class RedisAdapter implements PubSubAdapter {
     connected.catch(() => {})
     await Promise.race([connected, aborted])
     this.#abortStart = null
-    if (this.#closed) throw new Error('redisAdapter: closed before it was ready')
+    if (this.#closed) throw closedEarly()
   }
 
   #trackBackoff(strategy: unknown): ReconnectStrategy {
@@ -429,3 +429,7 @@ export class RedisAdapter implements PubSubAdapter {
 }
 
 function ignore(): void {}
+
+function closedEarly(): Error {
+  return new Error('redisAdapter: closed before it was ready')
+}
