@@ -1,7 +1,8 @@
 // `server.publish` across processes, end to end: real ferrosocket servers in child processes (fixtures/cluster-node.ts),
 // each with ferrosocket/redis on one real redis-server (started here, 127.0.0.1, no persistence), and real WebSocket
 // clients. Fan-out, interest churn, Redis restarted under load, CLIENT KILL of the subscriber links, malformed
-// messages. The multi-host version (network namespaces) is redis-netns.spec.ts.
+// messages. The multi-host version (network namespaces) is redis-netns.spec.ts. Serial: each test runs up to 3
+// server processes and 60 clients, one cluster at a time is what a 2-core machine carries.
 import test, { type ExecutionContext } from 'ava'
 import { Client, parse, payload, startNode, until, type ClusterNode } from './helpers/cluster.js'
 import { adminClient, numsub, type Admin } from './helpers/redis-host.js'
@@ -22,19 +23,26 @@ interface Cluster {
 /** A redis-server of its own, `n` nodes with `perNode` clients each; all torn down (and checked to exit) after. */
 async function cluster(t: ExecutionContext, n: number, perNode: number, sharded = false): Promise<Cluster> {
   const redis = await startRedis()
-  t.teardown(() => redis.dispose())
-  const admin = await adminClient(redis.url)
-  t.teardown(() => admin.close().catch(() => {}))
-  const prefix = freshPrefix()
-  const nodes = await Promise.all(Array.from({ length: n }, () => startNode({ redisUrl: redis.url, prefix, sharded })))
-  const clients = await Promise.all(
-    nodes.map((node) => Promise.all(Array.from({ length: perNode }, () => Client.connect(node.host, node.port)))),
-  )
+  const nodes: ClusterNode[] = []
+  const clients: Client[][] = []
+  let admin: Admin | null = null
+  // One teardown, in order: clients, then nodes (close() fails if a node does not exit by itself: a socket or
+  // timer left open), then Redis.
   t.teardown(async () => {
-    await Promise.all(clients.flat().map((c) => c.close()))
-    // close() fails if a node does not exit by itself afterwards (a socket or timer left open).
-    await Promise.all(nodes.map((node) => node.close()))
+    try {
+      await Promise.all(clients.flat().map((c) => c.close()))
+      await Promise.all(nodes.map((node) => node.close()))
+    } finally {
+      await admin?.close().catch(() => {})
+      await redis.dispose()
+    }
   })
+  admin = await adminClient(redis.url)
+  const prefix = freshPrefix()
+  for (let i = 0; i < n; i++) nodes.push(await startNode({ redisUrl: redis.url, prefix, sharded }))
+  for (const node of nodes) {
+    clients.push(await Promise.all(Array.from({ length: perNode }, () => Client.connect(node.host, node.port))))
+  }
   return { redis, admin, nodes, clients, prefix }
 }
 
@@ -65,12 +73,12 @@ async function fanOut(t: ExecutionContext, n: number, perNode: number, messages:
   }
 }
 
-test('3 processes × 20 clients × 200 messages: every client gets all 12,000, per-publisher order, byte-exact', (t) =>
+test.serial('3 processes × 20 clients × 200 messages: every client gets all 12,000, per-publisher order, byte-exact', (t) =>
   fanOut(t, 3, 20, 200, false))
 
-test('sharded pub/sub: 2 processes × 5 clients × 100 messages, same guarantees', (t) => fanOut(t, 2, 5, 100, true))
+test.serial('sharded pub/sub: 2 processes × 5 clients × 100 messages, same guarantees', (t) => fanOut(t, 2, 5, 100, true))
 
-test('interest churn while publishing: messages reach only current subscribers; Redis interest follows', async (t) => {
+test.serial('interest churn while publishing: messages reach only current subscribers; Redis interest follows', async (t) => {
   t.timeout(120_000)
   const { admin, nodes, clients, prefix } = await cluster(t, 3, 4)
   const channel = `${prefix}room`
@@ -121,7 +129,7 @@ test('interest churn while publishing: messages reach only current subscribers; 
   for (const s of stats) t.like(s.stats, { lost: 0, dropped: 0 })
 })
 
-test('Redis restarted under load: local delivery never stops, lost = publishes made while it was down, nothing lost after', async (t) => {
+test.serial('Redis restarted under load: local delivery never stops, lost = publishes made while it was down, nothing lost after', async (t) => {
   t.timeout(120_000)
   const { redis, admin, nodes, clients, prefix } = await cluster(t, 3, 4)
   const pids = nodes.map((n) => n.child.pid)
@@ -208,7 +216,7 @@ test('Redis restarted under load: local delivery never stops, lost = publishes m
   }
 })
 
-test('CLIENT KILL TYPE pubsub: every node resubscribes by itself and delivers again', async (t) => {
+test.serial('CLIENT KILL TYPE pubsub: every node resubscribes by itself and delivers again', async (t) => {
   t.timeout(60_000)
   const { admin, nodes, clients, prefix } = await cluster(t, 2, 2)
   await Promise.all(clients.flat().map((c) => c.sub('room')))
@@ -225,7 +233,7 @@ test('CLIENT KILL TYPE pubsub: every node resubscribes by itself and delivers ag
   }
 })
 
-test('malformed messages on our channel are dropped, never reach clients as garbage, nothing crashes', async (t) => {
+test.serial('malformed messages on our channel are dropped, never reach clients as garbage, nothing crashes', async (t) => {
   const { admin, nodes, clients, prefix } = await cluster(t, 2, 2)
   await Promise.all(clients.flat().map((c) => c.sub('room')))
   await until('subscribed', async () => (await numsub(admin, `${prefix}room`)) === 2)

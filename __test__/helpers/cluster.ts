@@ -96,12 +96,16 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     stats: () => ask<NodeStats>('stats', 'stats'),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = bounded<void>('cluster node exit after close', 10_000, (resolve) => child.once('exit', () => resolve()))
-      await ask('close', 'closed')
-      await exited.catch((e: Error) => {
+      const exited = bounded<void>('cluster node exit after close', 15_000, (resolve) => child.once('exit', () => resolve()))
+      try {
+        await ask('close', 'closed')
+        await exited
+      } catch (e) {
+        // Never leave a process behind, whatever failed.
         child.kill('SIGKILL')
-        throw new Error(`${e.message} (a handle was left open)\n${stderr}`)
-      })
+        await exited.catch(() => {})
+        throw new Error(`${(e as Error).message} (the node did not shut down and exit by itself)\n${stderr}`)
+      }
     },
   }
 }
@@ -133,7 +137,7 @@ export class Client {
 
   static async connect(host: string, port: number): Promise<Client> {
     const ws = new WebSocket(`ws://${host}:${port}/`, { maxPayload: 64 << 20 })
-    await bounded<void>('client connect', 10_000, (resolve, reject) => {
+    await bounded<void>('client connect', 30_000, (resolve, reject) => {
       ws.once('open', () => resolve())
       ws.once('error', reject)
     })
