@@ -184,8 +184,11 @@ test('subscribe/unsubscribe/close during a publish: only those subscribed at the
   raw[0]!.socket.pause()
   for (const conn of [a!.conn, stuck, c!.conn]) conn.subscribe('storm')
   // Fill the kernel buffers until writes queue in the socket (bounded: a few MiB at most).
-  const chunk = Buffer.alloc(limit / 2)
-  for (let i = 0; i < 10_000 && stuck.socket.writableLength === 0; i++) stuck.sendBytes(chunk)
+  const chunk = Buffer.alloc(limit / 4)
+  for (let i = 0; i < 10_000 && stuck.socket.writableLength === 0; i++) {
+    stuck.sendBytes(chunk)
+    await new Promise((r) => setImmediate(r))
+  }
   t.true(stuck.socket.writableLength > 0 && stuck.connected)
   const order: string[] = []
   stuck.once('close', (code, desc) => {

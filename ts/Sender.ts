@@ -1,11 +1,12 @@
 /**
- * The send path: message → wire bytes → socket, with as few writes and copies as the size allows.
- * Small messages (≤ COPY_LIMIT) and every masked message go out as one buffer (one socket.write, one syscall);
- * big unmasked payloads are written as header + payload views inside cork/uncork (one writev, no payload copy).
- * Fragmentation follows WebSocket-Node: split only when length > threshold.
+ * The send path: message → wire bytes → the connection's outbox (connection/outbox.ts, written to the socket once
+ * per event-loop turn), with as few copies as the size allows. Small messages (≤ COPY_LIMIT) and every masked
+ * message are encoded straight into the outbox buffer; big unmasked payloads are appended as header + payload
+ * views (one writev, no payload copy). Fragmentation follows WebSocket-Node: split only when length > threshold.
  */
-import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
+import { headerLength } from './codec/twin/header.js'
+import type { Outbox } from './connection/outbox.js'
 import { encodeToScratch, recentUtf8, SCRATCH_MIN } from './connection/text.js'
 import { takeMaskKey, takeMaskKeys } from './maskKeys.js'
 
@@ -19,15 +20,17 @@ const COPY_LIMIT = 64 * 1024
 const SHARE_MIN = 4096
 const EMPTY = Buffer.alloc(0)
 
-function headerLength(length: number, masked: boolean): number {
-  return 2 + (length < 126 ? 0 : length < 0x10000 ? 2 : 8) + (masked ? 4 : 0)
-}
-
-/** One complete frame (FIN set) in one new buffer; control frames and close replies use it. */
-export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean): Buffer {
-  const out = Buffer.allocUnsafe(headerLength(payload.length, masked) + payload.length)
-  codec.encodeMessage(payload, opcode, false, 0, masked ? takeMaskKeys(1) : null, out, 0)
-  return out
+/** Appends one complete frame (FIN set): control frames and close frames. */
+export function writeFrame(
+  out: Outbox,
+  opcode: number,
+  payload: Uint8Array,
+  masked: boolean,
+  cb?: ((err?: Error | null) => void) | undefined,
+): boolean {
+  const at = out.reserve(headerLength(payload.length, masked) + payload.length)
+  codec.encodeMessage(payload, opcode, false, 0, masked ? takeMaskKeys(1) : null, out.buf as Buffer, at)
+  return out.appended(cb)
 }
 
 /**
@@ -42,12 +45,12 @@ export function encodeUnmasked(opcode: number, payload: Uint8Array, threshold: n
 }
 
 /**
- * Writes a data message (opcode 1 or 2), fragmented per `threshold` (0 = never); `rsv1` marks a compressed
+ * Appends a data message (opcode 1 or 2), fragmented per `threshold` (0 = never); `rsv1` marks a compressed
  * message (RFC 7692 §6.1: on the first frame only). `cb` runs once, after the
- * last fragment (or with the first error). Returns false when the socket's buffer is above its high-water mark.
+ * last fragment (or with the first error). Returns false when the bytes waiting are above the high-water mark.
  */
 export function writeMessage(
-  socket: Socket,
+  out: Outbox,
   opcode: number,
   payload: Buffer,
   masked: boolean,
@@ -59,24 +62,22 @@ export function writeMessage(
   const len = payload.length
   const frames = threshold > 0 && len > threshold ? Math.ceil(len / threshold) : 1
   if (masked || len <= (immutable ? SHARE_MIN : COPY_LIMIT)) {
-    const out = Buffer.allocUnsafe(codec.encodedLength(len, frames > 1 ? threshold : 0, masked))
+    const frameSize = frames > 1 ? threshold : 0
+    const at = out.reserve(codec.encodedLength(len, frameSize, masked))
     const keys = masked ? takeMaskKeys(frames) : null
-    codec.encodeMessage(payload, opcode, rsv1, frames > 1 ? threshold : 0, keys, out, 0)
-    return socket.write(out, cb)
+    codec.encodeMessage(payload, opcode, rsv1, frameSize, keys, out.buf as Buffer, at)
+    return out.appended(cb)
   }
-  const headers = Buffer.allocUnsafe(frames * 10)
-  socket.cork()
   for (let i = 0; i < frames; i++) {
     const start = i * threshold
     const last = i === frames - 1
     const flen = frames === 1 ? len : last ? len - start : threshold
     const bits = (last ? 0x80 : 0) | (i === 0 ? opcode | (rsv1 ? 0x40 : 0) : 0)
-    const n = codec.encodeHeader(headers, i * 10, bits, flen, -1)
-    socket.write(headers.subarray(i * 10, i * 10 + n))
-    socket.write(frames === 1 ? payload : payload.subarray(start, start + flen), last ? cb : undefined)
+    const at = out.reserve(headerLength(flen, false))
+    codec.encodeHeader(out.buf as Buffer, at, bits, flen, -1)
+    out.write(frames === 1 ? payload : payload.subarray(start, start + flen), last ? cb : undefined)
   }
-  socket.uncork()
-  return socket.writableLength < socket.writableHighWaterMark
+  return out.appended(undefined)
 }
 
 /**
@@ -85,34 +86,36 @@ export function writeMessage(
  * the shared scratch (`encodeToScratch`) and copied into it.
  */
 export function writeText(
-  socket: Socket,
+  out: Outbox,
   text: string,
   masked: boolean,
   threshold: number,
   cb: ((err?: Error | null) => void) | undefined,
 ): boolean {
   const recent = recentUtf8(text)
-  if (recent !== null) return writeMessage(socket, 1, recent, masked, threshold, cb, false, true)
+  if (recent !== null) return writeMessage(out, 1, recent, masked, threshold, cb, false, true)
   if (text.length < SCRATCH_MIN) {
     const len = Buffer.byteLength(text, 'utf8')
     if (threshold <= 0 || len <= threshold) {
       const hl = headerLength(len, masked)
-      const out = Buffer.allocUnsafe(hl + len)
-      codec.encodeHeader(out, 0, 0x81, len, masked ? takeMaskKey() : -1)
+      const at = out.reserve(hl + len)
+      const buf = out.buf as Buffer
+      codec.encodeHeader(buf, at, 0x81, len, masked ? takeMaskKey() : -1)
       // byteLength and write agree (lone surrogates become U+FFFD, 3 bytes, in both), so every byte is set.
       // byteLength = length only for ASCII, whose latin1 bytes are its UTF-8 bytes: latin1 skips the encoder.
-      if (out.write(text, hl, len === text.length ? 'latin1' : 'utf8') === len) {
-        if (masked && len > 0) codec.unmask(out.subarray(hl), out.subarray(hl - 4, hl))
-        return socket.write(out, cb)
+      if (buf.write(text, at + hl, len === text.length ? 'latin1' : 'utf8') === len) {
+        if (masked && len > 0) codec.unmask(buf.subarray(at + hl, at + hl + len), buf.subarray(at + hl - 4, at + hl))
+        return out.appended(cb)
       }
+      out.unreserve(hl + len)
     }
   }
   const bytes = encodeToScratch(text)
   // The scratch is reused by the next encode: writeMessage must copy it now (it does for masked frames and up to
-  // COPY_LIMIT bytes); a longer unmasked payload is written by reference, so it gets a Buffer of its own.
-  if (bytes !== null && (masked || bytes.length <= COPY_LIMIT)) return writeMessage(socket, 1, bytes, masked, threshold, cb)
+  // COPY_LIMIT bytes); a longer unmasked payload is kept by reference, so it gets a Buffer of its own.
+  if (bytes !== null && (masked || bytes.length <= COPY_LIMIT)) return writeMessage(out, 1, bytes, masked, threshold, cb)
   const own = bytes === null ? Buffer.from(text, 'utf8') : Buffer.from(bytes)
-  return writeMessage(socket, 1, own, masked, threshold, cb, false, true)
+  return writeMessage(out, 1, own, masked, threshold, cb, false, true)
 }
 
 /**

@@ -39,7 +39,7 @@ import { DeflateSession } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
 import { Receiver } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
-import { controlPayload, encodeFrame, truncateUtf8, writeMessage, writeText } from './Sender.js'
+import { controlPayload, truncateUtf8, writeFrame, writeMessage, writeText } from './Sender.js'
 import { WebSocketFrame } from './WebSocketFrame.js'
 import { checkTopic } from './pubsub/hub.js'
 import type { PublishData, TopicHub } from './pubsub/hub.js'
@@ -209,15 +209,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   /** Feeds bytes read from the socket (also the handshake's `head`). */
   handleSocketData(data: Buffer): void {
     if (this._dlList !== null) this._activity()
-    // A pipelining peer gets all replies to one chunk in one writev: the socket is corked at the first write
-    // made while more frames of the chunk are still to come (_writable), and uncorked here, in order.
-    this._receiving = true
-    try {
-      this._receiver.push(data)
-    } finally {
-      this._receiving = false
-      this._uncork()
-    }
+    // Replies to every frame of the chunk (a pipelining peer's) gather in the outbox: one write.
+    this._receiver.push(data)
   }
 
   /** @internal Receiver callback: one complete, validated frame. */
@@ -342,15 +335,14 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       if (cancelled) return
     }
     if (!this._writable(undefined)) return
-    // A peer that pings but never reads would pile pongs up in our output buffer without bound (corked bytes of
-    // this chunk's replies do not count: they are not stuck, just not flushed yet).
+    // A peer that pings but never reads would pile pongs up in our output buffer without bound (this turn's
+    // outbox does not count: it is not stuck, just not written yet).
     const maxPongs = this._opts.maxPendingPongs
-    const queued = this._corked ? this._corkBase : this.socket.writableLength
-    if (queued > 0 && ++this._queuedPongs > maxPongs && maxPongs > 0) {
+    if (this.socket.writableLength > 0 && ++this._queuedPongs > maxPongs && maxPongs > 0) {
       this.drop(1008, TEXT_TOO_MANY_PONGS, true)
       return
     }
-    this._afterWrite(this.socket.write(encodeFrame(0x0a, payload, this.maskOutgoingPackets)))
+    this._afterWrite(writeFrame(this._out(), 0x0a, payload, this.maskOutgoingPackets))
   }
 
   private _handleCloseFrame(payload: Buffer): void {
@@ -397,7 +389,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       return
     }
     const threshold = this._opts.fragmentationThreshold
-    this._afterWrite(writeText(this.socket, data.toString(), this.maskOutgoingPackets, threshold, cb))
+    this._afterWrite(writeText(this._out(), data.toString(), this.maskOutgoingPackets, threshold, cb))
   }
 
   /** Sends a binary message (fragmented above `fragmentationThreshold`). */
@@ -411,14 +403,14 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       return
     }
     const threshold = this._opts.fragmentationThreshold
-    this._afterWrite(writeMessage(this.socket, 2, data, this.maskOutgoingPackets, threshold, cb))
+    this._afterWrite(writeMessage(this._out(), 2, data, this.maskOutgoingPackets, threshold, cb))
   }
 
   /** @internal A data message's payload on this connection's own send path (compressed, masked as negotiated). */
   _sendPayload(opcode: number, payload: Buffer): void {
     const threshold = this._opts.fragmentationThreshold
     if (this._deflate !== null) this._deflate.send(opcode, payload, threshold, undefined)
-    else this._afterWrite(writeMessage(this.socket, opcode, payload, this.maskOutgoingPackets, threshold, undefined))
+    else this._afterWrite(writeMessage(this._out(), opcode, payload, this.maskOutgoingPackets, threshold, undefined))
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -468,20 +460,20 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   /** Sends a ping; `data` (Buffer or anything with toString()) is cut to 125 bytes. */
   ping(data?: Buffer | { toString(): string }): void {
     if (!this._writable(undefined)) return
-    this._afterWrite(this.socket.write(encodeFrame(0x09, controlPayload(data), this.maskOutgoingPackets)))
+    this._afterWrite(writeFrame(this._out(), 0x09, controlPayload(data), this.maskOutgoingPackets))
   }
 
   /** Sends an unsolicited pong; `data` is cut to 125 bytes. */
   pong(data?: Buffer | { toString(): string }): void {
     if (!this._writable(undefined)) return
-    this._afterWrite(this.socket.write(encodeFrame(0x0a, controlPayload(data), this.maskOutgoingPackets)))
+    this._afterWrite(writeFrame(this._out(), 0x0a, controlPayload(data), this.maskOutgoingPackets))
   }
 
   /** Sends a frame as built by the caller (its `mask` becomes `maskOutgoingPackets`). Returns whether it flushed. */
   sendFrame(frame: WebSocketFrame, cb?: SendCallback): boolean {
     frame.mask = this.maskOutgoingPackets
     if (!this._writable(cb)) return false
-    const flushed = this.socket.write(frame.toBuffer(), cb)
+    const flushed = this._out().write(frame.toBuffer(), cb)
     this._afterWrite(flushed)
     return flushed
   }
@@ -492,7 +484,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     if (!this._writable(cb)) return
     const payload = frame.binaryPayload ?? EMPTY
     const threshold = this._opts.fragmentationThreshold
-    this._afterWrite(writeMessage(this.socket, frame.opcode, payload, this.maskOutgoingPackets, threshold, cb))
+    this._afterWrite(writeMessage(this._out(), frame.opcode, payload, this.maskOutgoingPackets, threshold, cb))
   }
 
   /**
@@ -514,21 +506,21 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     const payload = codec.isValidCloseCode(reasonCode)
       ? codec.encodeClosePayload(reasonCode, typeof description === 'string' ? truncateUtf8(description, 123) : '')
       : EMPTY
-    this.socket.write(encodeFrame(0x08, payload, this.maskOutgoingPackets), cb)
+    // Nothing follows a close frame (§5.5.1): it goes out now, after this turn's frames, and the socket ends.
+    const out = this._out()
+    writeFrame(out, 0x08, payload, this.maskOutgoingPackets, cb)
+    out.flush()
     this.socket.end()
   }
 
   private _writable(cb: SendCallback | undefined): boolean {
     const socket = this.socket
-    if (socket.writable) {
-      if (this._receiving) this._batch(socket)
-      return true
-    }
+    if (socket.writable) return true
     if (cb) process.nextTick(cb, new Error('WebSocket connection is not open.'))
     return false
   }
 
-  /** @internal After every write: `outputBufferFull`, and the `maxOutputBufferSize` cut-off. */
+  /** @internal After every send: `outputBufferFull`, and the `maxOutputBufferSize` cut-off. */
   _afterWrite(flushed: boolean): void {
     if (!flushed) this.outputBufferFull = true
     const max = this._opts.maxOutputBufferSize
@@ -590,8 +582,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       // The 'close' event is already out: this timer must not keep the process alive on its own.
       this._closeTimer?.unref()
     } else {
-      // Replies corked before the drop still go out, as they would have without the cork.
-      this._uncork()
+      // This turn's frames still go out as far as the socket takes them at once, as they would unbatched.
+      this._outbox?.flush()
       this.socket.destroy()
     }
   }
@@ -655,6 +647,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       this.state = STATE_CLOSED
       if (this.listenerCount('error') > 0) this.emit('error', error)
     }
+    this._outbox?.discard()
     this.socket.destroy()
   }
 
@@ -662,7 +655,10 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   _onSocketEnd(): void {
     this.receivedEnd = true
     if (this.state === STATE_CLOSED) return
-    if (this.state !== STATE_PEER_REQUESTED_CLOSE && this.state !== STATE_ENDING) this.socket.end()
+    if (this.state !== STATE_PEER_REQUESTED_CLOSE && this.state !== STATE_ENDING) {
+      this._outbox?.flush()
+      this.socket.end()
+    }
   }
 
   /** @internal */
@@ -672,6 +668,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this.state = STATE_CLOSED
     this._receiver.stop()
     this._deflate?.stop()
+    this._outbox?.discard()
     if (this.closeReasonCode === -1) {
       this.closeReasonCode = CLOSE_REASON_ABNORMAL
       this.closeDescription = TEXT_DROPPED_BY_PEER

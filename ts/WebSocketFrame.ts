@@ -4,6 +4,7 @@
  * mask keys come from the CSPRNG pool (the original used Math.random()).
  */
 import { codec } from './codec/index.js'
+import { headerLength } from './codec/twin/header.js'
 import type { ConnectionConfig } from './config.js'
 import { takeMaskKey } from './maskKeys.js'
 
@@ -194,7 +195,7 @@ export class WebSocketFrame {
       (this.rsv2 ? 0x20 : 0) |
       (this.rsv3 ? 0x10 : 0) |
       (this.opcode & 0x0f)
-    const headerLen = 2 + (len < 126 ? 0 : len < 0x10000 ? 2 : 8) + (this.mask ? 4 : 0)
+    const headerLen = headerLength(len, this.mask)
     const out = Buffer.allocUnsafe(headerLen + len)
     if (this.mask) {
       const key = nullMask === true ? 0 : takeMaskKey()

@@ -1,7 +1,7 @@
 /**
  * What every WebSocketConnection has around its byte handling: the close-code constants, the typed events, the
  * keepalive / close timers (WebSocket-Node's public timer methods, kept under their names), the WebSocketFrame
- * scratch buffers and the batching of replies into one write.
+ * scratch buffers and the outbox that gathers a turn's frames into one write (outbox.ts).
  */
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
@@ -16,6 +16,7 @@ import type { ResolvedConnectionOptions } from '../config.js'
 import { logger } from '../debug.js'
 import type { WebSocketFrame } from '../WebSocketFrame.js'
 import { DeadlineList } from './deadlines.js'
+import { Outbox } from './outbox.js'
 import { defineFlags } from './flags.js'
 import type { DeadlineEntry } from './deadlines.js'
 import type { IMessage } from './types.js'
@@ -42,8 +43,6 @@ export interface ConnectionBase {
 }
 
 const log = logger('connection')
-/** Writes gathered into one writev at most (see _batch). */
-const MAX_BATCH = 64
 
 // The keepalive and grace-period deadlines of all connections, one list per duration (see deadlines.ts), and the
 // close timer's callback (the connection rides as the timer's argument): nothing per connection but 4 fields.
@@ -75,12 +74,10 @@ const FLAGS = {
   socketHadError: 64,
   maskOutgoingPackets: 128,
   assembleFragments: 256,
-  _receiving: 512,
-  _corked: 1024,
-  _listenersAdded: 2048,
-  _inputHeld: 4096,
-  _quietResume: 8192,
-  _resumeOwed: 16384,
+  _listenersAdded: 512,
+  _inputHeld: 1024,
+  _quietResume: 2048,
+  _resumeOwed: 4096,
 } as const
 
 /** @internal The keepalive / grace-period lists in use, by duration (for tests). */
@@ -105,7 +102,6 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   abstract socket: Socket
   abstract state: ConnectionState
   abstract remoteAddress: string | undefined
-  protected abstract readonly _receiver: { hasMore(): boolean }
   /** @internal */
   abstract _opts: ResolvedConnectionOptions
   /** @internal The boolean properties below, one bit each (see FLAGS). */
@@ -128,9 +124,6 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   declare maskOutgoingPackets: boolean
   /** Whole messages (`'message'`) rather than frames (`'frame'`) are emitted. */
   declare assembleFragments: boolean
-  // Replies written while one socket chunk's frames are delivered are corked into one write (see handleSocketData).
-  declare protected _receiving: boolean
-  declare protected _corked: boolean
   /** @internal The socket listeners are attached. */
   declare _listenersAdded: boolean
   /** @internal The socket is paused while a received message inflates (backpressure, not `pause()`). */
@@ -141,9 +134,8 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   declare _resumeOwed: boolean
   private _maskBytes: Buffer | null = null
   private _frameHeader: Buffer | null = null
-  /** Bytes already queued in the socket when it was corked. */
-  protected _corkBase = 0
-  private _corkedWrites = 0
+  /** @internal This turn's frames (created at the first send; see outbox.ts). */
+  _outbox: Outbox | null = null
   /** @internal Keepalive or grace-period deadline (see deadlines.ts). */
   _dlPrev: DeadlineEntry | null = null
   /** @internal */
@@ -177,33 +169,18 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
     this._frameHeader = value
   }
 
-  /**
-   * Corks for a write made while more frames of the chunk are to come. At most MAX_BATCH writes per cork: one
-   * writev stays below IOV_MAX and completes at once when the peer reads, so `writableLength` (the pong limit's
-   * "stuck peer" signal) is not left above 0 by a ping flood.
-   */
-  protected _batch(socket: Socket): void {
-    if (this._corked) {
-      if (++this._corkedWrites < MAX_BATCH) return
-      this._uncork()
-    }
-    if (!this._receiver.hasMore()) return
-    this._corkBase = socket.writableLength
-    this._corkedWrites = 1
-    this._corked = true
-    socket.cork()
+  /** @internal Where every frame of this connection is appended. */
+  _out(): Outbox {
+    return (this._outbox ??= new Outbox(this))
   }
 
-  protected _uncork(): void {
-    if (!this._corked) return
-    this._corked = false
-    this.socket.uncork()
-  }
-
-  /** Bytes queued in the socket and not yet handed to the kernel. */
+  /** Bytes sent and not yet handed to the kernel: this turn's frames and the socket's queue. */
   get bytesWaitingToFlush(): number {
-    return this.socket.writableLength
+    return (this._outbox?.pending ?? 0) + this.socket.writableLength
   }
+
+  /** @internal */
+  abstract _onSocketDrain(): void
 
   abstract ping(data?: Buffer | { toString(): string }): void
   abstract drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
@@ -274,6 +251,7 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
     if (log.enabled) log('%s: closeTimeout: destroying the socket', this.remoteAddress)
     this._closeTimer = null
     this.state = STATE_CLOSED
+    this._outbox?.discard()
     this.socket.destroy()
   }
 }

@@ -32,7 +32,7 @@ class Fanout {
       this.frames = encodeUnmasked(this.opcode, this.payload, threshold)
       this.framesThreshold = threshold
     }
-    connection._afterWrite(socket.write(this.frames))
+    connection._afterWrite(connection._out().write(this.frames))
     // Cut off by the output-buffer limit because of this very message: it will not arrive.
     return !connection.closeEventEmitted
   }

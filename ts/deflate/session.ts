@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net'
 import { codec } from '../codec/index.js'
+import type { Outbox } from '../connection/outbox.js'
 import type { ConnectionConfig } from '../config.js'
 import type { Extension, SendCallback } from '../connection/types.js'
 import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './negotiate.js'
@@ -16,6 +17,7 @@ import { PerMessageDeflate } from '../PerMessageDeflate.js'
 import type { DeflateError } from '../PerMessageDeflate.js'
 import type { Receiver } from '../Receiver.js'
 import { writeMessage } from '../Sender.js'
+import { headerLength } from '../codec/twin/header.js'
 
 /** What the session needs from its connection. */
 export interface DeflateHost {
@@ -30,6 +32,7 @@ export interface DeflateHost {
   drop(reasonCode?: number, description?: string, skipCloseFrame?: boolean): void
   _afterWrite(flushed: boolean): void
   _onSocketDrain(): void
+  _out(): Outbox
   _deliver(opcode: number, data: Buffer, validated: boolean): void
 }
 
@@ -48,21 +51,12 @@ const PARTS_MIN = 4096
  * and copying them next to the header allocated the payload twice more per message (28 KB for a 64 KiB JSON text
  * that deflates to 14 KB), external memory that on top of zlib's own 16 KiB buffers made V8 run full GCs.
  */
-function writeParts(
-  socket: Socket,
-  opcode: number,
-  parts: Buffer[],
-  length: number,
-  cb: SendCallback | undefined,
-): boolean {
-  const header = Buffer.allocUnsafe(10)
-  const n = codec.encodeHeader(header, 0, 0xc0 | opcode, length, -1)
-  socket.cork()
-  socket.write(header.subarray(0, n))
+function writeParts(out: Outbox, opcode: number, parts: Buffer[], length: number, cb: SendCallback | undefined): boolean {
+  const at = out.reserve(headerLength(length, false))
+  codec.encodeHeader(out.buf as Buffer, at, 0xc0 | opcode, length, -1)
   const last = parts.length - 1
-  for (let i = 0; i <= last; i++) socket.write(parts[i] as Buffer, i === last ? cb : undefined)
-  socket.uncork()
-  return socket.writableLength < socket.writableHighWaterMark
+  for (let i = 0; i < last; i++) out.write(parts[i] as Buffer)
+  return out.write(parts[last] as Buffer, cb)
 }
 
 export class DeflateSession {
@@ -144,7 +138,7 @@ export class DeflateSession {
       const masked = host.maskOutgoingPackets
       if (size < pmd.threshold) {
         this.queuedBytes -= size
-        host._afterWrite(writeMessage(host.socket, opcode, payload, masked, threshold, cb))
+        host._afterWrite(writeMessage(host._out(), opcode, payload, masked, threshold, cb))
         return
       }
       this.deflating = true
@@ -156,9 +150,9 @@ export class DeflateSession {
           if (err !== null && err.closeCode === 1011 && !host.closeEventEmitted) host.drop(1011, err.message)
         } else if (masked || length <= PARTS_MIN || (threshold > 0 && length > threshold)) {
           const out = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length)
-          host._afterWrite(writeMessage(host.socket, opcode, out, masked, threshold, cb, true))
+          host._afterWrite(writeMessage(host._out(), opcode, out, masked, threshold, cb, true))
         } else {
-          host._afterWrite(writeParts(host.socket, opcode, parts, length, cb))
+          host._afterWrite(writeParts(host._out(), opcode, parts, length, cb))
         }
         this.runQueue(false)
         this.drained()
