@@ -14,6 +14,7 @@ import type { IServerConfig } from '../ts/WebSocketServer.js'
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
 import { TopicRegistry } from '../ts/pubsub/topics.js'
+import { FANOUT_BACKLOG } from '../ts/connection/broadcast.js'
 
 interface Peer {
   ws: WebSocket
@@ -363,4 +364,47 @@ test('adapter: a rejecting close() is an adapterError, shutDown still resolves; 
   t.throws(() => h.wsServer.mount({ httpServer: h.httpServer, adapter: new LinkAdapter(new LinkBus()) }), {
     message: 'This server already has a pub/sub adapter.',
   })
+})
+
+// -------------------------------------------------------------------------------------------------------------
+// Slow consumers
+// -------------------------------------------------------------------------------------------------------------
+
+async function publishStorm(t: ExecutionContext, config: Partial<IServerConfig>, bound: number): Promise<void> {
+  const h = await server(t, config)
+  const raw = await rawClients(t, h, 1)
+  const [reader] = await peers(t, h, 1)
+  const stuck = h.wsServer.connections[0] as WebSocketConnection
+  raw[0]!.socket.pause() // never reads
+  stuck.subscribe('storm')
+  reader!.conn.subscribe('storm')
+  const closed = new Promise<[number, string]>((r) => stuck.once('close', (code, desc) => r([code, desc])))
+  const message = Buffer.alloc(64 * 1024, 7)
+  let peak = 0
+  let sent = 0
+  let counts: number[] = []
+  // Bounded: the kernel takes a few MiB, then the backlog grows by 64 KiB per publish until the cut-off.
+  for (let i = 0; i < 2000 && stuck.connected; i++) {
+    counts.push(h.wsServer.publish('storm', message))
+    sent++
+    if (stuck.connected) peak = Math.max(peak, stuck.bytesWaitingToFlush)
+    await new Promise((r) => setImmediate(r))
+  }
+  t.deepEqual(await withTimeout(closed, 'cut-off'), [1008, 'Output buffer size limit exceeded.'])
+  t.true(peak <= bound + message.length + 64, `backlog peaked at ${peak}`)
+  t.false(stuck.isSubscribed('storm'))
+  t.is(h.wsServer.subscriberCount('storm'), 1)
+  counts = [...new Set(counts)]
+  t.deepEqual(counts, [2, 1], 'two recipients until the cut-off, then one')
+  // The reading subscriber got every message.
+  await until(() => reader!.got.length === sent, 'reader got the storm', 20_000)
+  t.pass()
+}
+
+test('slow consumer: a subscriber that never reads is cut off (1008) at the fan-out default backlog', async (t) => {
+  await publishStorm(t, {}, FANOUT_BACKLOG)
+})
+
+test('slow consumer: maxOutputBufferSize, when set, is the limit for fan-out too', async (t) => {
+  await publishStorm(t, { maxOutputBufferSize: 1024 * 1024 }, 1024 * 1024)
 })

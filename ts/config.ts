@@ -54,8 +54,11 @@ export interface ConnectionConfig {
    */
   maxPendingPongs?: number
   /**
-   * ferrosocket: when > 0, bytes queued in the socket's output buffer above which the connection is cut
-   * off (close event 1008, no close frame). Default 0 (off): `outputBufferFull` and `'drain'` are the tools.
+   * ferrosocket: when > 0, bytes sent and not yet taken by the kernel (this turn's frames and the socket's
+   * queue: `bytesWaitingToFlush`) above which the connection is cut off (close event 1008, no close frame).
+   * Default 0: off for the connection's own sends (`outputBufferFull` and `'drain'` are the tools), while
+   * fan-out (`publish`, `broadcast*`) cuts off a connection whose backlog is already above 16 MiB (a slow
+   * consumer must not grow memory without bound).
    */
   maxOutputBufferSize?: number
   /**

@@ -21,13 +21,15 @@ export function withTimeout<T>(p: Promise<T>, what: string, ms = 5000): Promise<
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
 
-export async function until(cond: () => boolean, what: string): Promise<void> {
+export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  let done = false
   await withTimeout(
     (async () => {
-      while (!cond()) await new Promise((r) => setTimeout(r, 2))
+      while (!cond() && !done) await new Promise((r) => setTimeout(r, 2))
     })(),
     what,
-  )
+    ms,
+  ).finally(() => (done = true))
 }
 
 /** Connects `n` raw clients and waits until the server holds all of them, in connection order. */

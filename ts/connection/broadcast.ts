@@ -5,9 +5,18 @@
  * broadcast's CPU beside the write itself). Connections with permessage-deflate (compressed per connection, with
  * their own context) or that mask (client role) take their normal send path. Each write is accounted as a normal
  * send's (`outputBufferFull`, `maxOutputBufferSize`); connections not open are skipped, as `sendUTF` does.
+ *
+ * Slow consumers: one subscriber that does not read must not make a busy topic grow the server's memory without
+ * bound. With `maxOutputBufferSize` set, its cut-off applies as to every send; unset, fan-out still cuts off
+ * (1008) a connection whose backlog — bytes sent to it and not yet taken by the kernel — is above
+ * FANOUT_BACKLOG before the message is added (so one big message alone never trips it).
  */
+import { TEXT_OUTPUT_BUFFER_FULL } from '../constants.js'
 import { encodeUnmasked } from '../Sender.js'
 import type { WebSocketConnection } from '../WebSocketConnection.js'
+
+/** Backlog above which fan-out cuts a connection off when `maxOutputBufferSize` is not set (Bun's default). */
+export const FANOUT_BACKLOG = 16 * 1024 * 1024
 
 /** The message being fanned out: its opcode and payload, and its frames per threshold once encoded. */
 class Fanout {
@@ -23,6 +32,10 @@ class Fanout {
   to(connection: WebSocketConnection): boolean {
     const socket = connection.socket
     if (!socket.writable) return false
+    if (connection._opts.maxOutputBufferSize === 0 && connection.bytesWaitingToFlush > FANOUT_BACKLOG) {
+      connection.drop(1008, TEXT_OUTPUT_BUFFER_FULL, true)
+      return false
+    }
     if (connection._deflate !== null || connection.maskOutgoingPackets) {
       connection._sendPayload(this.opcode, this.payload)
       return !connection.closeEventEmitted
