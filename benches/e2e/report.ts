@@ -1,6 +1,6 @@
 /** Medians, ratios, the Markdown table and the SVG chart of the end-to-end harness (`run.ts`). */
 
-export type Impl = 'ferro-native' | 'ferro-ts' | 'ws' | 'ws-js' | 'websocket'
+export type Impl = 'ferro-native' | 'ferro-ts' | 'ferro-base' | 'ws' | 'ws-js' | 'websocket'
 export type WorkloadId =
   | 'echo-32B-1'
   | 'echo-32B-100'
@@ -24,6 +24,7 @@ export interface Cell {
 export const IMPL_LABEL: Record<Impl, string> = {
   'ferro-native': 'ferrosocket (native)',
   'ferro-ts': 'ferrosocket (TS twin)',
+  'ferro-base': 'ferrosocket baseline (--baseline build, native)',
   ws: 'ws 8 + bufferutil',
   'ws-js': 'ws 8, JS fallback',
   websocket: 'websocket@1.0.35',

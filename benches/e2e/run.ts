@@ -39,14 +39,18 @@ const deflateDurationMs = Number(args.get('duration') ?? (quick ? 800 : 2000))
 const pin = args.has('pin')
 const profile = args.get('profile')
 
+// --baseline=<dir>: a build of an earlier commit's ts/ (its index.js, next to this repo's addon: same depth as
+// dist/) runs as 'ferro-base' in the same interleaved rounds, for before/after comparisons on a noisy machine.
+const baseline = args.get('baseline')
 const IMPL_ENV: Record<Impl, NodeJS.ProcessEnv> = {
   'ferro-native': { FERROSOCKET_BACKEND: 'native' },
   'ferro-ts': { FERROSOCKET_BACKEND: 'ts' },
+  'ferro-base': { FERROSOCKET_BACKEND: 'native', FERRO_BASELINE: baseline && join(process.cwd(), baseline, 'index.js') },
   ws: {},
   'ws-js': { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' },
   websocket: {},
 }
-const impls = (args.get('impls')?.split(',') ?? Object.keys(IMPL_ENV)) as Impl[]
+const impls = (args.get('impls')?.split(',') ?? Object.keys(IMPL_ENV).filter((i) => i !== 'ferro-base' || baseline)) as Impl[]
 
 interface Workload {
   id: WorkloadId

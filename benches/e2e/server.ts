@@ -12,7 +12,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-type Impl = 'ferro-native' | 'ferro-ts' | 'ws' | 'ws-js' | 'websocket'
+type Impl = 'ferro-native' | 'ferro-ts' | 'ferro-base' | 'ws' | 'ws-js' | 'websocket'
 const impl = process.argv[2] as Impl
 const mode = process.argv[3] === 'broadcast' ? 'broadcast' : 'echo'
 const perMessageDeflate = process.argv[4] === 'deflate' ? { threshold: 0 } : false
@@ -60,7 +60,9 @@ async function start(): Promise<void> {
     const WnServerClass = (
       impl === 'websocket'
         ? ((await import('websocket')) as unknown as { default: { server: unknown } }).default.server
-        : (await import('../../dist/index.js')).server
+        : impl === 'ferro-base'
+          ? (await import(process.env.FERRO_BASELINE as string)).server
+          : (await import('../../dist/index.js')).server
     ) as new (config: object) => WnServer
     const wn = new WnServerClass({
       httpServer,
