@@ -75,9 +75,9 @@ export function writeMessage(
     const bits = (last ? 0x80 : 0) | (i === 0 ? opcode | (rsv1 ? 0x40 : 0) : 0)
     const at = out.reserve(headerLength(flen, false))
     codec.encodeHeader(out.buf as Buffer, at, bits, flen, -1)
-    out.write(frames === 1 ? payload : payload.subarray(start, start + flen), last ? cb : undefined)
+    out.add(frames === 1 ? payload : payload.subarray(start, start + flen))
   }
-  return out.appended(undefined)
+  return out.appended(cb)
 }
 
 /**

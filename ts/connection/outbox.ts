@@ -83,8 +83,10 @@ export class Outbox {
   /** Pending pieces before the buffer's pending bytes (large payloads by reference, earlier buffer parts). */
   private chunks: Buffer[] | null = null
   private cbs: SendCallback[] | null = null
-  /** Bytes written by the last flush (the next buffer's size). */
+  /** Bytes that went through the buffer in the last flush (the next buffer's size). */
   private hint = 0
+  /** Pending bytes kept by reference (not in the buffer). */
+  private byRef = 0
 
   constructor(private readonly owner: OutboxOwner) {}
 
@@ -135,6 +137,12 @@ export class Outbox {
 
   /** Appends `chunk` (copied when small, else kept by reference: the caller must not change it). */
   write(chunk: Buffer, cb?: SendCallback): boolean {
+    this.add(chunk)
+    return this.appended(cb)
+  }
+
+  /** `write` without the end-of-message bookkeeping: the parts of one message (see writeMessage). */
+  add(chunk: Buffer): void {
     const n = chunk.length
     if (n <= COPY_MAX) {
       const at = this.reserve(n)
@@ -143,8 +151,8 @@ export class Outbox {
       this.seal()
       ;(this.chunks ??= []).push(chunk)
       this.pending += n
+      this.byRef += n
     }
-    return this.appended(cb)
   }
 
   /** Moves the buffer's pending bytes to the chunk list (a chunk by reference follows them). */
@@ -172,8 +180,9 @@ export class Outbox {
     const cbs = this.cbs
     const cb = cbs === null ? undefined : cbs.length === 1 ? cbs[0] : (err?: Error | null) => callAll(cbs, err)
     this.cbs = null
-    this.hint = this.pending
+    this.hint = this.pending - this.byRef
     this.pending = 0
+    this.byRef = 0
     if (!socket.writable) {
       this.discard()
       if (cb !== undefined) process.nextTick(cb, new Error('WebSocket connection is not open.'))
@@ -203,6 +212,7 @@ export class Outbox {
   discard(): void {
     const cbs = this.cbs
     this.pending = 0
+    this.byRef = 0
     this.chunks = null
     this.cbs = null
     this.buf = null

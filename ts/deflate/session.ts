@@ -54,9 +54,8 @@ const PARTS_MIN = 4096
 function writeParts(out: Outbox, opcode: number, parts: Buffer[], length: number, cb: SendCallback | undefined): boolean {
   const at = out.reserve(headerLength(length, false))
   codec.encodeHeader(out.buf as Buffer, at, 0xc0 | opcode, length, -1)
-  const last = parts.length - 1
-  for (let i = 0; i < last; i++) out.write(parts[i] as Buffer)
-  return out.write(parts[last] as Buffer, cb)
+  for (let i = 0; i < parts.length; i++) out.add(parts[i] as Buffer)
+  return out.appended(cb)
 }
 
 export class DeflateSession {
