@@ -22,30 +22,43 @@ export const FANOUT_BACKLOG = 16 * 1024 * 1024
 class Fanout {
   private frames: Buffer | null = null
   private framesThreshold = -1
+  // A publish: the subscribers before this publish number but `except`, and how many got the message.
+  started = 0
+  except: WebSocketConnection | null = null
+  sent = 0
 
   constructor(
     private readonly opcode: number,
     private readonly payload: Buffer,
   ) {}
 
+  visit(this: Fanout, since: number, connection: WebSocketConnection): void {
+    if (since < this.started && connection !== this.except && this.to(connection)) this.sent++
+  }
+
   /** Sends the message to `connection`; false when it is not open (nothing sent) or was cut off by it. */
   to(connection: WebSocketConnection): boolean {
-    const socket = connection.socket
-    if (!socket.writable) return false
-    if (connection._opts.maxOutputBufferSize === 0 && connection.bytesWaitingToFlush > FANOUT_BACKLOG) {
-      connection.drop(1008, TEXT_OUTPUT_BUFFER_FULL, true)
-      return false
+    if (!connection.socket.writable) return false
+    const opts = connection._opts
+    const plain = connection._deflate === null && !connection.maskOutgoingPackets
+    const out = connection._out()
+    if (opts.maxOutputBufferSize === 0) {
+      const backlog = plain ? out.backlog() : connection.bytesWaitingToFlush
+      if (backlog > FANOUT_BACKLOG) {
+        connection.drop(1008, TEXT_OUTPUT_BUFFER_FULL, true)
+        return false
+      }
     }
-    if (connection._deflate !== null || connection.maskOutgoingPackets) {
+    if (!plain) {
       connection._sendPayload(this.opcode, this.payload)
       return !connection.closeEventEmitted
     }
-    const threshold = connection._opts.fragmentationThreshold
+    const threshold = opts.fragmentationThreshold
     if (this.frames === null || threshold !== this.framesThreshold) {
       this.frames = encodeUnmasked(this.opcode, this.payload, threshold)
       this.framesThreshold = threshold
     }
-    connection._afterWrite(connection._out().write(this.frames))
+    connection._afterWrite(out.write(this.frames))
     // Cut off by the output-buffer limit because of this very message: it will not arrive.
     return !connection.closeEventEmitted
   }
@@ -69,9 +82,9 @@ export function publishMessage(
   payload: Buffer,
 ): number {
   const fanout = new Fanout(opcode, payload)
-  let sent = 0
-  for (const [connection, since] of subs) {
-    if (since < started && connection !== except && fanout.to(connection)) sent++
-  }
-  return sent
+  fanout.started = started
+  fanout.except = except
+  // forEach: for-of over a Map's entries makes a [key, value] array per subscriber.
+  subs.forEach(fanout.visit, fanout)
+  return fanout.sent
 }

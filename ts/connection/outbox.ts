@@ -46,14 +46,14 @@ function flushAll(): void {
   try {
     for (; i < list.length; i++) {
       const outbox = list[i] as Outbox
-      outbox.queued = false
+      outbox.inList = false
       outbox.flush()
     }
   } finally {
     // flush runs no user code, but should a socket throw, the outboxes after it go out in the next turn.
     for (let j = i + 1; j < list.length; j++) {
       const outbox = list[j] as Outbox
-      outbox.queued = false
+      outbox.inList = false
       if (outbox.pending > 0) outbox.markDirty()
     }
     list.length = 0
@@ -73,7 +73,7 @@ function callAll(cbs: SendCallback[], err?: Error | null): void {
 
 export class Outbox {
   /** In the dirty list (a flush is scheduled). */
-  queued = false
+  inList = false
   /** Bytes appended and not yet written to the socket. */
   pending = 0
   /** The buffer frames are encoded into; bytes [start, end) are pending. */
@@ -88,11 +88,20 @@ export class Outbox {
   /** Pending bytes kept by reference (not in the buffer). */
   private byRef = 0
 
-  constructor(private readonly owner: OutboxOwner) {}
+  /**
+   * The socket's queue when this turn's first frame was appended (or at the last flush): the socket only takes
+   * bytes out of it between turns, so `pending + queued` bounds what waits without asking the stream each time.
+   */
+  queued = 0
+  private readonly mark: number
 
-  /** Bytes not yet handed to the kernel: this outbox and the socket's own queue. */
-  get waiting(): number {
-    return this.pending + this.owner.socket.writableLength
+  constructor(private readonly owner: OutboxOwner) {
+    this.mark = owner.socket.writableHighWaterMark
+  }
+
+  /** Bytes sent and not yet taken by the kernel (this outbox and the socket's queue). */
+  backlog(): number {
+    return this.pending + (this.inList ? this.queued : this.owner.socket.writableLength)
   }
 
   /**
@@ -128,11 +137,10 @@ export class Outbox {
     if (cb !== undefined) (this.cbs ??= []).push(cb)
     if (this.pending >= FLUSH_AT) {
       this.flush()
-    } else if (!this.queued) {
+    } else if (!this.inList) {
       this.markDirty()
     }
-    const socket = this.owner.socket
-    return this.pending + socket.writableLength < socket.writableHighWaterMark
+    return this.pending + this.queued < this.mark
   }
 
   /** Appends `chunk` (copied when small, else kept by reference: the caller must not change it). */
@@ -146,7 +154,7 @@ export class Outbox {
     const n = chunk.length
     if (n <= COPY_MAX) {
       const at = this.reserve(n)
-      chunk.copy(this.buf as Buffer, at)
+      ;(this.buf as Buffer).set(chunk, at)
     } else {
       this.seal()
       ;(this.chunks ??= []).push(chunk)
@@ -164,7 +172,8 @@ export class Outbox {
   }
 
   markDirty(): void {
-    this.queued = true
+    this.inList = true
+    this.queued = this.owner.socket.writableLength
     dirty.push(this)
     if (!scheduled) {
       scheduled = true
@@ -202,6 +211,7 @@ export class Outbox {
       ok = socket.write(chunks[last] as Buffer, cb)
       socket.uncork()
     }
+    this.queued = socket.writableLength
     // The buffer goes with the write: an idle connection holds none (issue 7's idle memory).
     this.buf = null
     this.start = this.end = 0
