@@ -230,3 +230,15 @@ test('the outbox of a turn is written after a flush that threw for another conne
   t.deepEqual(errors, ['socket bug'])
   t.deepEqual(seen(b), ['1:to b'])
 })
+
+test('short texts encoded in place are the bytes Buffer.from gives (multi-byte, lone surrogates, both sides of 42 units)', async (t) => {
+  const p = await connPair(t, 'server')
+  const texts = ['', 'a', 'é€😀', '\ud800x', 'x\udc00', '€'.repeat(41), '€'.repeat(42), 'y'.repeat(41), '😀'.repeat(20) + 'z']
+  for (const text of texts) p.conn.sendUTF(text)
+  await p.waitFrames((fs) => fs.length === texts.length)
+  t.deepEqual(
+    p.frames().map((f) => f.payload.toString('hex')),
+    texts.map((x) => Buffer.from(x, 'utf8').toString('hex')),
+  )
+  t.true(p.frames().every((f) => f.fin && f.opcode === 1 && !f.masked))
+})

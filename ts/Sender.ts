@@ -94,7 +94,20 @@ export function writeText(
 ): boolean {
   const recent = recentUtf8(text)
   if (recent !== null) return writeMessage(out, 1, recent, masked, threshold, cb, false, true)
-  if (text.length < SCRATCH_MIN) {
+  const units = text.length
+  if (!masked && units * 3 < 126 && (threshold <= 0 || units * 3 <= threshold)) {
+    // A short server text (chat lines, JSON events): whatever its UTF-8 length, the header is 2 bytes, so the
+    // string is encoded straight after it and the length byte set afterwards — no byteLength pass (fan-out loops
+    // of sendUTF spend their time here).
+    const at = out.reserve(2 + units * 3)
+    const buf = out.buf as Buffer
+    const len = buf.write(text, at + 2, units * 3, 'utf8')
+    out.unreserve(units * 3 - len)
+    buf[at] = 0x81
+    buf[at + 1] = len
+    return out.appended(cb)
+  }
+  if (units < SCRATCH_MIN) {
     const len = Buffer.byteLength(text, 'utf8')
     if (threshold <= 0 || len <= threshold) {
       const hl = headerLength(len, masked)
