@@ -95,8 +95,10 @@ for (const role of ROLES) {
     const events: string[] = []
     p.conn.on('resume', () => events.push('resume'))
     p.conn.on('close', () => events.push('close'))
-    // Fed synchronously: the message is inflating (the socket held) when drop() runs.
-    p.conn.handleSocketData(peerBytes(role, frameHex(0xc1, syncFlushed('inflating'))))
+    // Fed synchronously: the first message is inflating, the second waits, the socket is held when drop() runs.
+    const two = frameHex(0xc1, syncFlushed('inflating')) + frameHex(0xc1, syncFlushed('waiting'))
+    p.conn.handleSocketData(peerBytes(role, two))
+    t.true(p.conn.socket.isPaused())
     p.conn.drop(1000)
     // The socket's 'resume' event comes on the next tick.
     await new Promise((resolve) => setImmediate(resolve))

@@ -48,6 +48,8 @@ export interface ReceiverSink {
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void
   /** The peer broke the protocol (or a limit); frames before it were delivered. */
   _receiveError(error: ProtocolError): void
+  /** A chunk was pushed while paused: input is piling up behind the frame being handled. */
+  _receiveBacklog?(): void
 }
 
 /** Descriptors per parseFrames call; a chunk with more frames costs one more call per 256 frames. */
@@ -206,7 +208,8 @@ export class Receiver {
     if (this.stopped || chunk.length === 0) return
     if (this.cur === null) this.cur = chunk
     else (this.queue ??= []).push(chunk)
-    if (!this.running && !this.paused) this.run()
+    if (this.paused) this.sink._receiveBacklog?.()
+    else if (!this.running) this.run()
   }
 
   /**

@@ -285,6 +285,11 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     else this._handleCloseFrame(payload)
   }
 
+  /** @internal Receiver callback: a chunk arrived while delivery is held; reading stops while inflation is behind. */
+  _receiveBacklog(): void {
+    if (this._deflate?.inflating === true) this._holdInput()
+  }
+
   /** @internal Receiver callback: the peer broke the protocol or a limit. */
   _receiveError(error: ProtocolError): void {
     this.drop(error.closeCode, error.message)
@@ -606,9 +611,10 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   }
 
   /**
-   * @internal A received message is inflating: stop reading the socket until it is delivered (backpressure, as
-   * ws does). What arrives meanwhile waits in the kernel and the peer's send buffer, not in the receiver's queue,
-   * which no limit bounded (issue 13: 2 GB in 6 s from one peer flooding small compressed messages).
+   * @internal Input piles up behind a message being inflated: stop reading the socket until it is delivered
+   * (backpressure, as ws does). What arrives meanwhile waits in the kernel and the peer's send buffer, not in the
+   * receiver's queue, which no limit bounded (issue 13: 2 GB in 6 s from one peer flooding small compressed
+   * messages). At most the chunk being parsed, one more and the socket's read buffer are held in memory.
    */
   _holdInput(): void {
     if (this._inputHeld) return

@@ -3,8 +3,8 @@
  * keeping the wire order. Exists only when the extension was negotiated.
  *
  * Order: while a received message is inflated the receiver is held, so frames after it (a close frame too) are
- * handled after it, and the socket is not read (backpressure: a peer flooding compressed messages waits for
- * them to be inflated instead of filling our memory); while a message is compressed, later sends and our close frame wait in a queue and go out
+ * handled after it, and once input piles up behind it the socket is not read (backpressure: a peer flooding
+ * compressed messages waits for them to be inflated instead of filling our memory); while a message is compressed, later sends and our close frame wait in a queue and go out
  * in call order (RFC 6455 §5.5.1: nothing may follow a close frame).
  */
 import type { Socket } from 'node:net'
@@ -98,7 +98,9 @@ export class DeflateSession {
     this.compressed = false
     this.inflating = true
     receiver.paused = true
-    this.host._holdInput()
+    // Frames of this chunk wait behind it: stop reading (later chunks arriving meanwhile hold it too, see
+    // _receiveBacklog). One message in flight costs no pause/resume.
+    if (receiver.hasMore()) this.host._holdInput()
     this.pmd.decompress(data, maxMessageSize, (err, out) => {
       this.inflated(opcode, err, out, receiver)
       // Reading resumes once the frames already received are handled (the last one may have started another).
