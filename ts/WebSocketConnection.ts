@@ -138,7 +138,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   /**
    * Largest message accepted (the config's `maxReceivedMessageSize`). Settable, as in WebSocket-Node: from the next
    * frame header on, the message in progress included; the derived default of `maxReceivedFragments` follows it.
-   * Throws for anything but a number >= 0; values above 2^32 − 1 act as 2^32 − 1 (`MAX_PAYLOAD_SIZE`).
+   * Throws for anything but a number >= 0; values above 2^32 − 1 act as 2^32 − 1.
    */
   get maxReceivedMessageSize(): number {
     return this._opts.maxMessageSize

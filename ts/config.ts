@@ -9,12 +9,12 @@ import type { PerMessageDeflateOptions } from './deflate/negotiate.js'
 export interface ConnectionConfig {
   /**
    * Largest accepted frame payload, checked from the header before any payload is read (→ 1009). Default 64 KiB.
-   * A number >= 0; `Infinity` (or anything above) means the effective maximum, `MAX_PAYLOAD_SIZE` (2^32 − 1).
+   * A number >= 0; `Infinity` (or anything above) means the effective maximum, 2^32 − 1.
    */
   maxReceivedFrameSize?: number
   /**
    * Largest accepted message (sum of its fragments) (→ 1009). Default 1 MiB. A number >= 0, at most
-   * `MAX_PAYLOAD_SIZE` (2^32 − 1) in effect.
+   * 2^32 − 1 in effect.
    */
   maxReceivedMessageSize?: number
   /** Split outgoing messages longer than `fragmentationThreshold`. Default true. */
