@@ -143,12 +143,18 @@ for (const role of ROLES) {
     const p = await connPair(t, role, DEFLATE, { extensions: PMD })
     const text = 'compressible text; '.repeat(1100)
     let drains = 0
-    p.conn.on('drain', () => drains++)
+    const waitingAtDrain: number[] = []
+    p.conn.on('drain', () => {
+      drains++
+      waitingAtDrain.push(p.conn.bytesWaitingToFlush)
+    })
     for (let i = 0; i < 3; i++) p.conn.sendUTF(text)
     t.true(p.conn.bytesWaitingToFlush >= 3 * text.length, `${p.conn.bytesWaitingToFlush} bytes counted`)
     t.true(p.conn.outputBufferFull)
     await p.waitFrames((f) => f.length === 3)
     await until(() => drains === 1)
+    // Not before the backlog is gone: 'drain' means the application may send again.
+    t.true(waitingAtDrain[0]! < p.conn.socket.writableHighWaterMark, `'drain' with ${waitingAtDrain[0]} bytes waiting`)
     t.false(p.conn.outputBufferFull)
     t.is(p.conn.bytesWaitingToFlush, 0)
   })

@@ -227,6 +227,11 @@ export class Receiver {
     if (!this.running && !this.stopped) this.run()
   }
 
+  /** Frames (or chunks) are still to be delivered after the one being delivered now. */
+  hasMore(): boolean {
+    return this.dIdx < this.dCount || (this.queue !== null && this.queue.length > 0)
+  }
+
   /** Drops buffered input (the connection is closing). */
   stop(): void {
     this.stopped = true

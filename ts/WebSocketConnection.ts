@@ -699,6 +699,11 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
 
   /** @internal */
   _onSocketDrain(): void {
+    // Sends still waiting for compression keep the output full; the session says 'drain' when they are written.
+    const deflate = this._deflate
+    if (deflate !== null && deflate.queuedBytes > 0 && this.bytesWaitingToFlush >= this.socket.writableHighWaterMark) {
+      return
+    }
     this.outputBufferFull = false
     this._queuedPongs = 0
     this.emit('drain')
