@@ -26,8 +26,10 @@ import type { Backend, Codec } from './types.js'
  *                   1 KiB: 233 / 101 (the twin pays subarray + isUtf8 per text frame)
  *   encodeMessage   masked 256 B: 102 / 184, 512 B: 111 / 102, 1 KiB: 163 / 98
  *   encodeHeader    3–21 / 49–112 at every length (pure arithmetic; likewise encodedLength, isValidCloseCode)
- * UTF-8 stays in TypeScript at every size: Node's `buffer.isUtf8` (simdutf with AVX-512 here) ties the addon's
- * simdutf8 on ASCII and is ~2× faster on multibyte text; inside native `parseFrames` the addon validates anyway.
+ * (isValidUtf8 and utf8Stream above: the addon before issue 16, with simdutf8.) UTF-8 validation alone stays in
+ * TypeScript at every size: the addon's own simdutf behind an N-API call runs at 0.81–1.0× of Node's `buffer.isUtf8`
+ * (simdutf inside Node; CPU time, 1 KiB–16 MiB, ASCII and mixed text: benches/results/utf8-cpu.md). Inside native
+ * `parseFrames` and `decodeText` the addon validates with simdutf itself, with no extra call.
  */
 /** unmask: native from 32 B (the same cut ws uses for bufferutil). */
 const UNMASK_NATIVE_MIN = 32
@@ -42,10 +44,10 @@ const PARSE_NATIVE_MIN = 256
 /** encodeMessage: native for payloads from 512 B. */
 const ENCODE_MESSAGE_NATIVE_MIN = 512
 /**
- * decodeUtf8: native from 64 B. ns per call, `Buffer#toString` / addon (encoding_rs to UTF-16, an early-exit Latin-1
- * pass, then N-API string creation): mixed-script text 64 B: 171 / 50, 1 KiB: 2385 / 755, 64 KiB: 148,991 / 45,854;
- * Latin-1-only text 1 KiB: 1572 / 643, 64 KiB: 93,338 / 40,533; ASCII 64 B: 54 / 38, 64 KiB: 4652 / 3393. Below
- * 64 B the call floor is most of either.
+ * decodeUtf8 / decodeText: native from 64 B. CPU ns per call, `Buffer#toString` (no validation) / addon `decodeText`
+ * (simdutf validates while it transcodes, then one N-API string creation; benches/results/text.md, 2026-12-04):
+ * mixed-script text 64 B: 255 / 111, 1 KiB: 3137 / 436, 64 KiB: 197,900 / 24,200; Latin-1-only 1 KiB: 2380 / 161;
+ * ASCII 64 B: 62 / 50, 64 KiB: 5752 / 4468. Below 64 B the call floor is most of either.
  */
 const DECODE_UTF8_NATIVE_MIN = 64
 
