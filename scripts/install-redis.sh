@@ -1,18 +1,22 @@
 #!/bin/sh
 # Installs Debian's `redis-server` (Redis 7), the real Redis that the cluster tests (__test__/redis-*.spec.ts) and
-# `npm run bench:cluster` start themselves on a free 127.0.0.1 port, without persistence. Idempotent: does nothing
-# when `redis-server` is already on PATH. Never leaves Redis running as a system service: if the package started
+# `npm run bench:cluster` start themselves on a free 127.0.0.1 port, without persistence, and iproute2 if `ip` is
+# missing (the multi-host test's network namespaces). Idempotent: does nothing when both are there. Never leaves Redis running as a system service: if the package started
 # one, it is stopped and disabled here (the tests own every redis-server they talk to).
 # CI runs as root; elsewhere run it with sudo once.
 set -eu
-if command -v redis-server >/dev/null 2>&1; then
+# The multi-host test (__test__/redis-netns.spec.ts) builds its hosts with iproute2's `ip netns`.
+need="redis-server"
+if ! command -v ip >/dev/null 2>&1 && [ ! -x /usr/sbin/ip ]; then need="$need iproute2"; fi
+if command -v redis-server >/dev/null 2>&1 && [ "$need" = "redis-server" ]; then
   exit 0
 fi
+if command -v redis-server >/dev/null 2>&1; then need="iproute2"; fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-redis: redis-server missing and not root; run: sudo sh scripts/install-redis.sh" >&2
+  echo "install-redis: $need missing and not root; run: sudo sh scripts/install-redis.sh" >&2
   exit 1
 fi
-echo "[ferrosocket] installing Debian's redis-server with apt-get (the cluster tests start their own; once)"
+echo "[ferrosocket] installing Debian's $need with apt-get (the cluster tests start their own redis-server; once)"
 export DEBIAN_FRONTEND=noninteractive
 # policy-rc.d exit 101 tells invoke-rc.d not to start services during this install (restored afterwards).
 policy=/usr/sbin/policy-rc.d
@@ -23,7 +27,8 @@ if [ "$had_policy" -eq 0 ]; then
   chmod +x "$policy"
 fi
 status=0
-apt-get update && apt-get install -y --no-install-recommends redis-server || status=$?
+# shellcheck disable=SC2086 # $need is a list of package names
+apt-get update && apt-get install -y --no-install-recommends $need || status=$?
 if [ "$had_policy" -eq 0 ]; then rm -f "$policy"; fi
 [ "$status" -eq 0 ] || exit "$status"
 # In case a service was started anyway (systemd present, or a policy that allowed it): stop it and keep it off.
