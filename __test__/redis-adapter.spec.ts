@@ -6,7 +6,7 @@ import createDebug from 'debug'
 import { randomBytes } from 'node:crypto'
 import { createClient } from 'redis'
 import { HEADER_BYTES, decodeEnvelope, encodeEnvelope, newOrigin } from '../ts/redis/envelope.js'
-import { RedisAdapter, RedisAdapterError, redisAdapter, type RedisClientLike } from '../ts/redis/index.js'
+import { RedisAdapter, RedisAdapterError, redisAdapter, type IORedisLike, type RedisClientLike } from '../ts/redis/index.js'
 import { startRedis, type RedisServer } from './helpers/redis-server.js'
 import { TestHost, adminClient, numsub, waitFor, type Admin } from './helpers/redis-host.js'
 
@@ -394,4 +394,95 @@ test.serial('close() right after attach (before any client exists): ready() reje
   const n = await countClients()
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.true((await countClients()) <= n)
+})
+
+// ioredis (v5) as the application's client: the adapter shims it to the same shape.
+async function ioredisClient(url: string) {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(url, { retryStrategy: () => 100 })
+  client.on('error', () => {})
+  await new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve())))
+  return client
+}
+
+for (const sharded of [false, true]) {
+  test(`ioredis client${sharded ? ' (sharded)' : ''}: crosses with a node-redis adapter both ways, byte-exact; close leaves the app client`, async (t) => {
+    const app = await ioredisClient(redis.url)
+    t.teardown(() => app.disconnect())
+    const channelPrefix = freshPrefix()
+    const a = new TestHost(redisAdapter({ client: app, channelPrefix, sharded }))
+    const b = new TestHost(redisAdapter({ url: redis.url, channelPrefix, sharded }))
+    t.teardown(() => b.adapter.close())
+    await Promise.all([a.adapter.ready(), b.adapter.ready()])
+    a.subscribe('io')
+    b.subscribe('io')
+    await waitFor('both subscribed', async () => (await numsub(admin, `${channelPrefix}io`, sharded)) === 2)
+    const bin = randomBytes(70_000)
+    a.publish('io', bin)
+    a.publish('io', 'ünïcode from ioredis')
+    b.publish('io', 'from node-redis')
+    await waitFor('crossed', () => a.got.length === 1 && b.got.length === 2)
+    t.deepEqual(b.got[0], { topic: 'io', data: bin, binary: true })
+    t.deepEqual(b.got[1], { topic: 'io', data: Buffer.from('ünïcode from ioredis'), binary: false })
+    t.deepEqual(a.got[0], { topic: 'io', data: Buffer.from('from node-redis'), binary: false })
+    a.unsubscribe('io')
+    await waitFor('a unsubscribed', async () => (await numsub(admin, `${channelPrefix}io`, sharded)) === 1)
+    await a.adapter.close()
+    t.is(app.status, 'ready', "the application's ioredis client stays connected")
+    t.is(await app.ping(), 'PONG')
+    await waitFor('a subscriber link gone', async () => (await numsub(admin, `${channelPrefix}io`, sharded)) === 1)
+    t.like(a.adapter.stats, { published: 2, lost: 0, received: 1, dropped: 0 })
+  })
+}
+
+test('ioredis client: Redis restarted — lost counted and reported, resubscribed, delivery resumes; CLIENT KILL too', async (t) => {
+  t.timeout(60_000)
+  const own = await startRedis()
+  t.teardown(() => own.dispose())
+  const ownAdmin = await adminClient(own.url)
+  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const pubApp = await ioredisClient(own.url)
+  const subApp = await ioredisClient(own.url)
+  t.teardown(() => {
+    pubApp.disconnect()
+    subApp.disconnect()
+  })
+  const channelPrefix = freshPrefix()
+  const a = new TestHost(redisAdapter({ client: pubApp, channelPrefix }))
+  const b = new TestHost(redisAdapter({ client: subApp, channelPrefix }))
+  t.teardown(async () => {
+    await a.adapter.close()
+    await b.adapter.close()
+  })
+  await Promise.all([a.adapter.ready(), b.adapter.ready()])
+  b.subscribe('r')
+  await waitFor('b subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}r`)) === 1)
+  a.publish('r', 'before')
+  await waitFor('before', () => b.got.length === 1)
+  await own.stop()
+  await waitFor('a sees Redis gone', () => !a.adapter.connected)
+  for (let i = 0; i < 5; i++) a.publish('r', `down ${i}`)
+  t.is(a.adapter.stats.lost, 5)
+  await own.start()
+  await waitFor('b resubscribed', async () => (await numsub(ownAdmin, `${channelPrefix}r`)) === 1, 20_000)
+  await waitFor('a connected', () => a.adapter.connected, 20_000)
+  const lost = a.errors.filter((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_PUBLISH_LOST')
+  t.is((lost.at(-1) as RedisAdapterError).lost, 5)
+  a.publish('r', 'after')
+  await waitFor('after', () => b.got.length === 2)
+  await ownAdmin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub'])
+  await waitFor('resubscribed after kill', async () => (await numsub(ownAdmin, `${channelPrefix}r`)) === 1)
+  await waitFor('delivering after kill', async () => {
+    a.publish('r', 'after kill')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return b.got.some((d) => d.data.toString() === 'after kill')
+  })
+  t.deepEqual(b.got.slice(0, 2).map((d) => d.data.toString()), ['before', 'after'])
+})
+
+test('an ioredis Redis fits IORedisLike (compile-time check)', async (t) => {
+  const { Redis } = await import('ioredis')
+  const c: IORedisLike = new Redis({ lazyConnect: true })
+  t.is(typeof c.duplicate, 'function')
+  c.disconnect()
 })

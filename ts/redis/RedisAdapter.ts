@@ -15,6 +15,7 @@ import type { PubSubAdapter, PubSubAdapterHost } from '../pubsub/adapter.js'
 import createDebug from 'debug'
 import { decodeEnvelope, encodeEnvelope, newOrigin } from './envelope.js'
 import { RedisAdapterError } from './errors.js'
+import { IORedisClient, isIORedis, type IORedisLike } from './ioredis.js'
 
 const debug = createDebug('ferrosocket:redis')
 
@@ -50,10 +51,10 @@ export interface RedisAdapterOptions {
   /** `redis://…` URL: the adapter creates (and on close quits) both its connections. Ignored when `client` is given. */
   url?: string
   /**
-   * A node-redis client the application owns (and connects); the adapter publishes through it and makes its
-   * subscriber connection with `client.duplicate()`. The adapter never closes this client.
+   * A client the application owns (and connects): node-redis v5 or ioredis v5. The adapter publishes through it and
+   * makes its subscriber connection with `client.duplicate()`. The adapter never closes this client.
    */
-  client?: RedisClientLike
+  client?: RedisClientLike | IORedisLike
   /** Prefix of every channel name: `channelPrefix + topic`. Default `'ferrosocket:'`. */
   channelPrefix?: string
   /** Redis 7 sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`): each channel lives on one shard of a cluster. Default false. */
@@ -165,7 +166,8 @@ export class RedisAdapter implements PubSubAdapter {
   }
 
   async #start(): Promise<void> {
-    let pub = this.#options.client
+    const given = this.#options.client
+    let pub: RedisClientLike | undefined = given !== undefined && isIORedis(given) ? new IORedisClient(given) : given
     if (pub === undefined) {
       let createClient: typeof import('redis').createClient
       try {
