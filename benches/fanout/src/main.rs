@@ -1,6 +1,6 @@
 //! Fan-out load generator (issue 14): cheaper than the server it measures. Frames are built once, replies are
-//! counted from their headers (payloads are skipped unread), one thread polls every socket without blocking (it is
-//! pinned to its own core by run.ts).
+//! counted from their headers (payloads are skipped unread), one thread reads every socket in turn with blocking
+//! reads and another writes the bursts (both pinned to one core by run.ts).
 //!
 //! `fanout-loadgen <port> <clients> <senders> <messages> <size> <rounds>`: connects `clients` WebSocket clients;
 //! in each round the first `senders` of them write `messages` masked text frames of `size` bytes each in one
@@ -26,6 +26,8 @@ struct Client {
 fn handshake(port: u16) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_nodelay(true).unwrap();
+    // A server that stops sending fails the run instead of hanging it.
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let req = format!(
         "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -60,22 +62,25 @@ fn frames(count: usize, size: usize) -> Vec<u8> {
 }
 
 impl Client {
-    /// Reads what is there; counts complete frame headers. Returns the number of frames newly counted.
-    fn poll(&mut self, lat: &mut Vec<u64>, start: Instant) -> u64 {
+    /// One blocking read (returns as soon as anything is there); counts complete frame headers. Returns the
+    /// number of messages newly counted.
+    fn read_some(&mut self, lat: &mut Vec<u64>, start: Instant) -> u64 {
         let before = self.received;
+        if self.len == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
         loop {
-            if self.len == self.buf.len() {
-                self.buf.resize(self.buf.len() * 2, 0);
-            }
             match self.stream.read(&mut self.buf[self.len..]) {
                 Ok(0) => panic!("server closed a connection"),
-                Ok(n) => self.len += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Ok(n) => {
+                    self.len += n;
+                    break;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => panic!("read: {e}"),
             }
-            self.parse(lat, start);
         }
+        self.parse(lat, start);
         self.received - before
     }
 
@@ -128,10 +133,7 @@ fn main() {
     let mut cs: Vec<Client> = (0..clients)
         .map(|_| Client { stream: handshake(port), buf: vec![0; 1 << 16], len: 0, skip: 0, received: 0 })
         .collect();
-    for c in &cs {
-        c.stream.set_nonblocking(true).unwrap();
-    }
-    let burst = frames(messages, size);
+    let burst = std::sync::Arc::new(frames(messages, size));
     let expect = (senders * messages) as u64;
     for round in 0..rounds {
         for c in cs.iter_mut() {
@@ -139,30 +141,28 @@ fn main() {
         }
         let mut lat = Vec::with_capacity((clients * senders * messages) / 16 + 16);
         let start = Instant::now();
-        // Every sender's burst, written as far as the kernel takes it; the rest while reading.
-        let mut sent = vec![0usize; senders];
-        let mut done = 0usize;
+        // The bursts are written by a thread of their own (blocking writes), so reading never waits for them.
+        let writers: Vec<TcpStream> = cs[..senders].iter().map(|c| c.stream.try_clone().unwrap()).collect();
+        let b = burst.clone();
+        let writer = std::thread::spawn(move || {
+            for mut w in writers {
+                w.write_all(&b).expect("write burst");
+            }
+        });
+        // Blocking reads in turn on every client still short of its count: the server writes to all of them each
+        // turn, so a read returns at once with a turn's worth of frames, and no read finds nothing (no spinning).
         let mut total = 0u64;
         let want = expect * clients as u64;
         let deadline = start + Duration::from_secs(120);
         while total < want {
-            for (i, s) in sent.iter_mut().enumerate() {
-                if *s < burst.len() {
-                    match cs[i].stream.write(&burst[*s..]) {
-                        Ok(n) => *s += n,
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                        Err(e) => panic!("write: {e}"),
-                    }
-                    if *s == burst.len() {
-                        done += 1;
-                    }
+            for c in cs.iter_mut() {
+                if c.received < expect {
+                    total += c.read_some(&mut lat, start);
                 }
             }
-            for c in cs.iter_mut() {
-                total += c.poll(&mut lat, start);
-            }
-            assert!(Instant::now() < deadline, "round {round}: {total} of {want} after 120 s ({done} bursts written)");
+            assert!(Instant::now() < deadline, "round {round}: {total} of {want} after 120 s");
         }
+        writer.join().unwrap();
         let secs = start.elapsed().as_secs_f64();
         lat.sort_unstable();
         let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0);
