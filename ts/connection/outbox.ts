@@ -6,10 +6,11 @@
  * of everything else (performance.md, "Fan-out and ceilings").
  *
  * When: in a single `setImmediate` for all connections, i.e. right after the poll phase that delivered the
- * messages which caused the sends (measured against process.nextTick / queueMicrotask in benches/results: those
- * flush per incoming chunk and coalesce less across sockets, for no latency gain on echo). An outbox that
- * reaches FLUSH_AT bytes is written at once, so a long loop of sends neither holds much memory nor delays the
- * first bytes.
+ * messages which caused the sends. process.nextTick / queueMicrotask (a write after each I/O callback) were
+ * measured too (benches/results/outbox-flush-timing.md): they coalesce one socket chunk's sends only, cost more
+ * server CPU per round trip and lost 3.4x on broadcast, for a single connection's ping-pong that was faster in
+ * some rounds. An outbox that reaches FLUSH_AT bytes is written at once, so a long loop of sends neither holds
+ * much memory nor delays the first bytes.
  *
  * Guarantees kept: frames leave in call order (every frame of the connection goes through here, control frames
  * and close frames too); a send callback runs after its bytes were handed to the socket (it rides on the
