@@ -101,7 +101,9 @@ impl Client {
             }
             let b1 = self.buf[at + 1] & 0x7f;
             let (hl, plen) = match b1 {
-                126 if end - at >= 4 => (4, u16::from_be_bytes([self.buf[at + 2], self.buf[at + 3]]) as u64),
+                126 if end - at >= 4 => {
+                    (4, u16::from_be_bytes([self.buf[at + 2], self.buf[at + 3]]) as u64)
+                }
                 127 if end - at >= 10 => {
                     let mut b = [0u8; 8];
                     b.copy_from_slice(&self.buf[at + 2..at + 10]);
@@ -128,10 +130,21 @@ impl Client {
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let arg = |i: usize| a.get(i).and_then(|s| s.parse::<usize>().ok()).expect("usage: port clients senders messages size rounds");
-    let (port, clients, senders, messages, size, rounds) = (arg(1) as u16, arg(2), arg(3), arg(4), arg(5), arg(6));
+    let arg = |i: usize| {
+        a.get(i)
+            .and_then(|s| s.parse::<usize>().ok())
+            .expect("usage: port clients senders messages size rounds")
+    };
+    let (port, clients, senders, messages, size, rounds) =
+        (arg(1) as u16, arg(2), arg(3), arg(4), arg(5), arg(6));
     let mut cs: Vec<Client> = (0..clients)
-        .map(|_| Client { stream: handshake(port), buf: vec![0; 1 << 16], len: 0, skip: 0, received: 0 })
+        .map(|_| Client {
+            stream: handshake(port),
+            buf: vec![0; 1 << 16],
+            len: 0,
+            skip: 0,
+            received: 0,
+        })
         .collect();
     let burst = std::sync::Arc::new(frames(messages, size));
     let expect = (senders * messages) as u64;
@@ -142,7 +155,8 @@ fn main() {
         let mut lat = Vec::with_capacity((clients * senders * messages) / 16 + 16);
         let start = Instant::now();
         // The bursts are written by a thread of their own (blocking writes), so reading never waits for them.
-        let writers: Vec<TcpStream> = cs[..senders].iter().map(|c| c.stream.try_clone().unwrap()).collect();
+        let writers: Vec<TcpStream> =
+            cs[..senders].iter().map(|c| c.stream.try_clone().unwrap()).collect();
         let b = burst.clone();
         let writer = std::thread::spawn(move || {
             for mut w in writers {
@@ -165,7 +179,11 @@ fn main() {
         writer.join().unwrap();
         let secs = start.elapsed().as_secs_f64();
         lat.sort_unstable();
-        let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0);
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
         println!(
             "{{\"round\":{round},\"delivered\":{want},\"seconds\":{secs:.6},\"msgPerSec\":{:.0},\"p50Us\":{},\"p99Us\":{}}}",
             want as f64 / secs,
