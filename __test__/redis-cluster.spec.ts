@@ -129,7 +129,7 @@ test.serial('interest churn while publishing: messages reach only current subscr
   for (const s of stats) t.like(s.stats, { lost: 0, dropped: 0 })
 })
 
-test.serial('Redis restarted under load: local delivery never stops, lost = publishes made while it was down, nothing lost after', async (t) => {
+test.serial('Redis restarted under load: local delivery never stops, lost counts every publish made while it was down and none that arrived, nothing lost after', async (t) => {
   t.timeout(120_000)
   const { redis, admin, nodes, clients, prefix } = await cluster(t, 3, 4)
   const pids = nodes.map((n) => n.child.pid)
@@ -153,8 +153,9 @@ test.serial('Redis restarted under load: local delivery never stops, lost = publ
   const stopAt = Date.now()
   await redis.stop()
   const downFrom = Date.now()
-  await new Promise((resolve) => setTimeout(resolve, 1500))
-  const downTo = Date.now() - 300 // margin: a message sent just before the restart may be handled after it
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  // Margin: on a loaded machine a message sent shortly before the restart may be handled after the node reconnected.
+  const downTo = Date.now() - 1000
   await redis.start()
   await until('every node reconnected by itself', async () => (await Promise.all(nodes.map((n) => n.stats()))).every((s) => s.connected), 20_000)
   await until('every node resubscribed', async () => (await numsub(admin, `${prefix}room`)) === 3, 20_000)
