@@ -25,6 +25,15 @@ test.after.always(async () => {
   await redis?.dispose()
 })
 
+/** A redis-server of the test's own (for restarts, CLIENT KILL, CLIENT PAUSE) and an admin client on it. */
+async function privateRedis(t: { teardown: (fn: () => Promise<void>) => void }) {
+  const own = await startRedis()
+  t.teardown(() => own.dispose())
+  const ownAdmin = await adminClient(own.url)
+  t.teardown(() => ownAdmin.close().then(() => {}, () => {}))
+  return { own, ownAdmin }
+}
+
 /** Two adapters (two "processes") on `url`, closed at teardown. */
 async function pair(t: { teardown: (fn: () => Promise<void>) => void }, url: string, extra: object = {}) {
   const channelPrefix = freshPrefix()
@@ -217,10 +226,7 @@ test('sharded: SSUBSCRIBE/SPUBLISH carry the same messages (Redis 7 sharded pub/
 
 test('Redis restarted: local side keeps going, lost publishes counted and reported, resubscribed after, no app action', async (t) => {
   t.timeout(60_000)
-  const own = await startRedis()
-  t.teardown(() => own.dispose())
-  const ownAdmin = await adminClient(own.url)
-  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const { own, ownAdmin } = await privateRedis(t)
   const { a, b, channelPrefix } = await pair(t, own.url)
   b.subscribe('r')
   await waitFor('b subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}r`)) === 1)
@@ -256,10 +262,7 @@ test('Redis restarted: local side keeps going, lost publishes counted and report
 
 test('CLIENT KILL TYPE pubsub: the subscriber link comes back subscribed and delivering', async (t) => {
   // Its own Redis: CLIENT KILL TYPE pubsub would cut every other test's subscribers too.
-  const own = await startRedis()
-  t.teardown(() => own.dispose())
-  const admin = await adminClient(own.url)
-  t.teardown(() => admin.close().catch(() => {}))
+  const { own, ownAdmin: admin } = await privateRedis(t)
   const { a, b, channelPrefix } = await pair(t, own.url)
   b.subscribe('k1')
   b.subscribe('k2')
@@ -280,10 +283,7 @@ test('CLIENT KILL TYPE pubsub: the subscriber link comes back subscribed and del
 
 test('subscribe and unsubscribe while Redis is away take effect when it is back', async (t) => {
   t.timeout(60_000)
-  const own = await startRedis()
-  t.teardown(() => own.dispose())
-  const ownAdmin = await adminClient(own.url)
-  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const { own, ownAdmin } = await privateRedis(t)
   const { a, b, channelPrefix } = await pair(t, own.url)
   b.subscribe('old')
   await waitFor('old subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}old`)) === 1)
@@ -348,10 +348,7 @@ test('a client typed as node-redis createClient() fits RedisClientLike (compile-
 
 test('a Redis that stops answering: publishes beyond maxPendingBytes are counted lost, not queued; total reported after', async (t) => {
   t.timeout(60_000)
-  const own = await startRedis()
-  t.teardown(() => own.dispose())
-  const ownAdmin = await adminClient(own.url)
-  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const { own, ownAdmin } = await privateRedis(t)
   const channelPrefix = freshPrefix()
   const a = new TestHost(redisAdapter({ url: own.url, channelPrefix, maxPendingBytes: 4096 }))
   const b = new TestHost(redisAdapter({ url: own.url, channelPrefix }))
@@ -437,10 +434,7 @@ for (const sharded of [false, true]) {
 
 test('ioredis client: Redis restarted — lost counted and reported, resubscribed, delivery resumes; CLIENT KILL too', async (t) => {
   t.timeout(60_000)
-  const own = await startRedis()
-  t.teardown(() => own.dispose())
-  const ownAdmin = await adminClient(own.url)
-  t.teardown(() => ownAdmin.close().catch(() => {}))
+  const { own, ownAdmin } = await privateRedis(t)
   const pubApp = await ioredisClient(own.url)
   const subApp = await ioredisClient(own.url)
   t.teardown(() => {

@@ -4,7 +4,7 @@
 // messages. The multi-host version (network namespaces) is redis-netns.spec.ts. Serial: each test runs up to 3
 // server processes and 60 clients, one cluster at a time is what a 2-core machine carries.
 import test, { type ExecutionContext } from 'ava'
-import { Client, parse, payload, startNode, until, type ClusterNode } from './helpers/cluster.js'
+import { Client, fanOutAndCheck, parse, payload, startNode, until, type ClusterNode } from './helpers/cluster.js'
 import { adminClient, numsub, type Admin } from './helpers/redis-host.js'
 import { startRedis, type RedisServer } from './helpers/redis-server.js'
 import { HEADER_BYTES, encodeEnvelope, newOrigin } from '../ts/redis/envelope.js'
@@ -51,22 +51,7 @@ async function fanOut(t: ExecutionContext, n: number, perNode: number, messages:
   const { admin, nodes, clients, prefix } = await cluster(t, n, perNode, sharded)
   await Promise.all(clients.flat().map((c) => c.sub('room')))
   await until('every node subscribed in Redis', async () => (await numsub(admin, `${prefix}room`, sharded)) === n)
-  for (let seq = 0; seq < messages; seq++) {
-    clients.forEach((row, node) => row.forEach((c, i) => c.send(payload(node, i, seq).data, payload(node, i, seq).binary)))
-  }
-  const total = n * perNode * messages
-  await until(`all ${total} messages at every client`, () => clients.flat().every((c) => c.received.length >= total), 150_000)
-  for (const c of clients.flat()) {
-    t.is(c.received.length, total)
-    const next = new Map<string, number>()
-    for (const m of c.received) {
-      const { node, client, seq } = parse(m.data, m.binary)
-      const key = `${node}:${client}`
-      if ((next.get(key) ?? 0) !== seq) t.fail(`publisher ${key}: got seq ${seq}, expected ${next.get(key) ?? 0}`)
-      next.set(key, seq + 1)
-    }
-    t.is(next.size, n * perNode)
-  }
+  await fanOutAndCheck(t, clients, messages)
   for (const s of await Promise.all(nodes.map((node) => node.stats()))) {
     t.like(s.stats, { published: perNode * messages, lost: 0, dropped: 0, received: (n - 1) * perNode * messages })
     t.deepEqual(s.errors, [])

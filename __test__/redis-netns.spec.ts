@@ -4,7 +4,7 @@
 // local delivery during the cut and gets cluster delivery back after the link returns. Needs root (CI runs as
 // root); without it the test fails and says so.
 import test from 'ava'
-import { Client, parse, payload, startNode, until, type ClusterNode } from './helpers/cluster.js'
+import { Client, fanOutAndCheck, parse, payload, startNode, until, type ClusterNode } from './helpers/cluster.js'
 import { createHosts, netnsUnavailable, type Hosts } from './helpers/netns.js'
 import { startRedis, type RedisServer } from './helpers/redis-server.js'
 
@@ -48,22 +48,7 @@ test('3 hosts + a Redis host in network namespaces: fan-out, then a host cut off
   await until('every host subscribed in Redis', () => numsub() === 3)
 
   // Fan-out across hosts: 3 × 20 clients × 200 messages.
-  const messages = 200
-  for (let seq = 0; seq < messages; seq++) {
-    clients.forEach((row, node) => row.forEach((c, i) => c.send(payload(node, i, seq).data, payload(node, i, seq).binary)))
-  }
-  const total = 3 * 20 * messages
-  await until(`all ${total} at every client`, () => clients.flat().every((c) => c.received.length >= total), 150_000)
-  for (const c of clients.flat()) {
-    t.is(c.received.length, total)
-    const next = new Map<string, number>()
-    for (const m of c.received) {
-      const { node, client, seq } = parse(m.data, m.binary)
-      const key = `${node}:${client}`
-      if ((next.get(key) ?? 0) !== seq) t.fail(`publisher ${key}: seq ${seq} out of order`)
-      next.set(key, seq + 1)
-    }
-  }
+  await fanOutAndCheck(t, clients, 200)
   for (const c of clients.flat()) c.received.length = 0
 
   // Cut host 0 off from Redis (its clients stay connected to it).

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { ExecutionContext } from 'ava'
 import WebSocket from 'ws'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -203,5 +204,29 @@ export async function until(what: string, cond: () => boolean | Promise<boolean>
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for: ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/**
+ * Every client of `clients[node][i]` sends `messages` payloads; checks that every client then holds all of them,
+ * in order per publisher, byte-exact (parse), from every publisher.
+ */
+export async function fanOutAndCheck(t: ExecutionContext, clients: Client[][], messages: number): Promise<void> {
+  for (let seq = 0; seq < messages; seq++) {
+    clients.forEach((row, node) => row.forEach((c, i) => c.send(payload(node, i, seq).data, payload(node, i, seq).binary)))
+  }
+  const publishers = clients.flat().length
+  const total = publishers * messages
+  await until(`all ${total} messages at every client`, () => clients.flat().every((c) => c.received.length >= total), 150_000)
+  for (const c of clients.flat()) {
+    t.is(c.received.length, total)
+    const next = new Map<string, number>()
+    for (const m of c.received) {
+      const { node, client, seq } = parse(m.data, m.binary)
+      const key = `${node}:${client}`
+      if ((next.get(key) ?? 0) !== seq) t.fail(`publisher ${key}: got seq ${seq}, expected ${next.get(key) ?? 0}`)
+      next.set(key, seq + 1)
+    }
+    t.is(next.size, publishers)
   }
 }
