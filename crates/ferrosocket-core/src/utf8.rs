@@ -192,7 +192,7 @@ mod tests {
                 }
             }
         }
-        // Long inputs take simdutf8's SIMD path: an error at every position of 200 ASCII bytes.
+        // Long inputs take simdutf's SIMD kernels: an error at every position of 200 ASCII bytes.
         let mut long = vec![b'a'; 200];
         assert!(is_valid_utf8(&long));
         for i in 0..long.len() {
@@ -246,7 +246,7 @@ mod tests {
         }
     }
 
-    /// simdutf8 takes its SIMD path on long inputs: the carry/fail-fast verdict at the end of a
+    /// simdutf takes its SIMD kernels on long inputs: the carry/fail-fast verdict at the end of a
     /// long buffer must still match std's, for every tail and every prefix length.
     #[test]
     fn long_buffers_end_the_same_as_std() {
