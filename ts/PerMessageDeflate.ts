@@ -90,6 +90,12 @@ interface Running<C> {
 export class PerMessageDeflate {
   readonly params: AgreedParams
   readonly threshold: number
+  /**
+   * Our side resets its context after every message: the compressed bytes depend only on the message and on this
+   * key's parameters, so fan-out compresses once for all connections with the same key (deflate/shared.ts).
+   * null with context takeover.
+   */
+  readonly shareKey: string | null
   private readonly opts: ResolvedDeflateOptions
   private readonly limiter: Limiter
   private deflater: zlib.DeflateRaw | null = null
@@ -103,6 +109,15 @@ export class PerMessageDeflate {
     this.opts = opts
     this.threshold = opts.threshold
     this.limiter = limiterFor(opts.concurrencyLimit)
+    this.shareKey = params.ownNoContextTakeover
+      ? `${params.ownMaxWindowBits}|${opts.threshold}|${opts.concurrencyLimit}|${JSON.stringify(opts.zlibDeflateOptions)}`
+      : null
+  }
+
+  /** A compressor with this one's sending parameters and no context takeover, for deflate/shared.ts. */
+  sharedTwin(): PerMessageDeflate {
+    const params = { ...this.params, ownNoContextTakeover: true, peerNoContextTakeover: true, peerMaxWindowBits: 15 }
+    return new PerMessageDeflate(params, this.opts)
   }
 
   /** Compresses one whole message; `cb` gets the payload to send with RSV1 (§7.2.1, trailer removed). */

@@ -2,8 +2,10 @@
  * One message to many server connections (broadcast, topics), framed once. Server frames are unmasked, so every
  * connection with the same fragmentation threshold gets the very same bytes: they are encoded once per
  * threshold and that one Buffer is written to each socket (issue 7: the per-connection framing cost was most of a
- * broadcast's CPU beside the write itself). Connections with permessage-deflate (compressed per connection, with
- * their own context) or that mask (client role) take their normal send path. Each write is accounted as a normal
+ * broadcast's CPU beside the write itself). Connections with permessage-deflate that agreed no context takeover on
+ * our side share one compression per parameter set (deflate/shared.ts), queued in each connection's own send order;
+ * other deflate connections (compressed with their own context) and masking ones (client role) take their normal
+ * send path. Each write is accounted as a normal
  * send's (`outputBufferFull`, `maxOutputBufferSize`); connections not open are skipped, as `sendUTF` does.
  *
  * Slow consumers: one subscriber that does not read must not make a busy topic grow the server's memory without
@@ -14,6 +16,9 @@
 import { TEXT_OUTPUT_BUFFER_FULL } from '../constants.js'
 import { encodeUnmasked } from '../Sender.js'
 import type { WebSocketConnection } from '../WebSocketConnection.js'
+import { compressShared } from '../deflate/shared.js'
+import type { PendingCompression } from '../deflate/shared.js'
+import type { PerMessageDeflate } from '../PerMessageDeflate.js'
 
 /** Backlog above which fan-out cuts a connection off when `maxOutputBufferSize` is not set (Bun's default). */
 export const FANOUT_BACKLOG = 16 * 1024 * 1024
@@ -27,10 +32,25 @@ class Fanout {
   except: WebSocketConnection | null = null
   sent = 0
 
+  // This message compressed once per parameter set for the connections without context takeover (deflate/shared.ts).
+  private shared: Map<string, PendingCompression> | null = null
+
   constructor(
     private readonly opcode: number,
     private readonly payload: Buffer,
   ) {}
+
+  /** The one compression of this message for connections sharing `pmd`'s parameters; null: `pmd` cannot share. */
+  private sharedFor(pmd: PerMessageDeflate): PendingCompression | null {
+    const key = pmd.shareKey
+    if (key === null) return null
+    let pending = this.shared?.get(key)
+    if (pending === undefined) {
+      pending = compressShared(pmd, this.payload) as PendingCompression
+      ;(this.shared ??= new Map()).set(key, pending)
+    }
+    return pending
+  }
 
   visit(this: Fanout, since: number, connection: WebSocketConnection): void {
     if (since < this.started && connection !== this.except && this.to(connection)) this.sent++
@@ -50,6 +70,14 @@ class Fanout {
       }
     }
     if (!plain) {
+      const session = connection._deflate
+      if (session !== null && !connection.maskOutgoingPackets && this.payload.length >= session.pmd.threshold) {
+        const shared = this.sharedFor(session.pmd)
+        if (shared !== null) {
+          session.send(this.opcode, this.payload, opts.fragmentationThreshold, undefined, shared)
+          return !connection.closeEventEmitted
+        }
+      }
       connection._sendPayload(this.opcode, this.payload)
       return !connection.closeEventEmitted
     }

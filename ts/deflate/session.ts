@@ -14,7 +14,8 @@ import type { ConnectionConfig } from '../config.js'
 import type { Extension, SendCallback } from '../connection/types.js'
 import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './negotiate.js'
 import { PerMessageDeflate } from '../PerMessageDeflate.js'
-import type { DeflateError } from '../PerMessageDeflate.js'
+import type { DeflateError, PartsCallback } from '../PerMessageDeflate.js'
+import type { PendingCompression } from './shared.js'
 import type { Receiver } from '../Receiver.js'
 import { writeMessage } from '../Sender.js'
 import { headerLength } from '../codec/twin/header.js'
@@ -124,9 +125,18 @@ export class DeflateSession {
 
   /**
    * Compresses (at or above the threshold) and sends, one message at a time so the wire order is the call order.
-   * The payload is kept by reference until it is compressed, as `ws` does.
+   * The payload is kept by reference until it is compressed, as `ws` does. `compressed`: the payload's
+   * compression already started elsewhere (one compression per publish, deflate/shared.ts; only for an unmasked
+   * connection without context takeover, whose compressed bytes do not depend on its earlier messages): this
+   * send waits for it in its place in the queue instead of compressing.
    */
-  send(opcode: number, payload: Buffer, threshold: number, cb: SendCallback | undefined): void {
+  send(
+    opcode: number,
+    payload: Buffer,
+    threshold: number,
+    cb: SendCallback | undefined,
+    compressed?: PendingCompression,
+  ): void {
     const host = this.host
     const pmd = this.pmd
     const size = payload.length
@@ -143,7 +153,7 @@ export class DeflateSession {
         return
       }
       this.deflating = true
-      pmd.compressParts(payload, (err, parts, length = 0) => {
+      const done: PartsCallback = (err, parts, length = 0) => {
         this.deflating = false
         this.queuedBytes -= size
         if (err !== null || parts === undefined || this.stopped || !host.socket.writable) {
@@ -157,7 +167,9 @@ export class DeflateSession {
         }
         this.runQueue(false)
         this.drained()
-      })
+      }
+      if (compressed === undefined) pmd.compressParts(payload, done)
+      else compressed.wait(done)
     }
     this.queuedBytes += size
     if (this.deflating) this.queue.push(run)
