@@ -18,6 +18,9 @@ import { PerMessageDeflate } from '../PerMessageDeflate.js'
  */
 const JOIN_MAX = 4096
 
+/** Most deflaters per parameter set (each a zlib stream, ~256 KiB at the default window and memLevel). */
+const POOL = 4
+
 /** A compressed payload some send queues wait for. */
 export interface PendingCompression {
   /** `cb` gets the compressed payload (RSV1 payload, trailer removed) once ready: at once if it already is. */
@@ -54,28 +57,42 @@ class SharedResult implements PendingCompression {
   }
 }
 
-/** One deflater (no context takeover) for every connection with one parameter set; one message at a time. */
+/**
+ * The deflaters (no context takeover) for every connection with one parameter set: up to POOL of them, each
+ * compressing one message at a time, so a burst of publishes is compressed in parallel (and its results tend to
+ * complete in the same event-loop turn, so their writes are coalesced). Completion order does not matter: each
+ * connection's queue waits for its messages in its own order.
+ */
 class SharedDeflater {
-  private busy = false
+  private readonly idle: PerMessageDeflate[] = []
+  private made = 0
   private readonly jobs: SharedResult[] = []
 
-  constructor(private readonly pmd: PerMessageDeflate) {}
+  // `model`: a twin never used itself (no zlib stream), only copied; it pins no connection.
+  constructor(private readonly model: PerMessageDeflate) {}
 
   compress(payload: Buffer): PendingCompression {
     const r = new SharedResult(payload)
     this.jobs.push(r)
-    if (!this.busy) this.next()
+    this.next()
     return r
   }
 
   private next(): void {
-    const r = this.jobs.shift()
-    if (r === undefined) {
-      this.busy = false
-      return
+    while (this.jobs.length > 0) {
+      let pmd = this.idle.pop()
+      if (pmd === undefined) {
+        if (this.made >= POOL) return
+        this.made++
+        pmd = this.model.sharedTwin()
+      }
+      this.run(pmd, this.jobs.shift() as SharedResult)
     }
-    this.busy = true
-    this.pmd.compressParts(r.payload, (err, parts, length = 0) => {
+  }
+
+  private run(pmd: PerMessageDeflate, r: SharedResult): void {
+    pmd.compressParts(r.payload, (err, parts, length = 0) => {
+      this.idle.push(pmd)
       r.settle(err, parts, length)
       this.next()
     })
@@ -87,7 +104,7 @@ const deflaters = new Map<string, SharedDeflater>()
 /**
  * Starts compressing `payload` once for every connection that shares `pmd`'s parameters, or returns null when
  * `pmd` cannot share (context takeover on our side): that connection compresses with its own stream. The shared
- * deflaters live as long as the process, one per distinct parameter set (a zlib deflate stream each).
+ * deflaters live as long as the process: per distinct parameter set, up to POOL zlib deflate streams.
  */
 export function compressShared(pmd: PerMessageDeflate, payload: Buffer): PendingCompression | null {
   const key = pmd.shareKey
