@@ -3,15 +3,17 @@
  * Each case starts its server (server.ts) pinned to CPU 0 and the Rust load generator (benches/fanout, built on
  * first use with cargo) pinned to CPU 1, so the server is what is measured; rounds are interleaved (every case
  * once per round, the order rotating) and each cell reports the median over rounds with the load average.
- * Writes `benches/results/fanout.{json,md}`.
+ * Writes `benches/results/fanout.{json,md}` (`--out=name`: `benches/results/<name>.{json,md}`).
  *
  * Workloads: `chat` — 32 clients each write 1,600 texts of 16 bytes in one burst, relayed to all 32 (1,638,400
  * deliveries per round); `broadcast` — 1,000 clients, one of them writes 200 texts of 1 KiB, each relayed to all
- * 1,000 (200,000 deliveries of 1 KiB).
+ * 1,000 (200,000 deliveries of 1 KiB); `deflate` — the same with permessage-deflate, 50 texts (50,000 deliveries), the
+ * clients offering server_no_context_takeover (ferrosocket compresses once per message for all) or not (every
+ * connection compresses with its own context, as ws always does).
  * `--baseline=<dir>`: a build of an earlier commit's ts/ (same depth as dist/) runs as `ferro-base`.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import os from 'node:os'
@@ -29,18 +31,22 @@ const args = new Map(
 const quick = args.has('quick')
 const rounds = Number(args.get('rounds') ?? (quick ? 1 : 3))
 const baseline = args.get('baseline')
+const outName = args.get('out') ?? 'fanout'
 
 interface Case {
   id: string
   impl: 'ferro' | 'ws' | 'websocket'
   env: NodeJS.ProcessEnv
   app: 'loop' | 'publish' | 'broadcast'
-  workload: 'chat' | 'broadcast'
+  workload: 'chat' | 'broadcast' | 'deflate'
   label: string
+  /** permessage-deflate on; the clients offer server_no_context_takeover ('nct') or not ('takeover'). */
+  deflate?: 'nct' | 'takeover'
 }
 const WORKLOADS = {
   chat: { clients: 32, senders: 32, messages: quick ? 400 : 1600, size: 16 },
   broadcast: { clients: 1000, senders: 1, messages: quick ? 50 : 200, size: 1024 },
+  deflate: { clients: 1000, senders: 1, messages: quick ? 10 : 50, size: 1024 },
 }
 const native = { FERROSOCKET_BACKEND: 'native' }
 const twin = { FERROSOCKET_BACKEND: 'ts' }
@@ -56,6 +62,11 @@ const ALL: Case[] = [
   { id: 'broadcast-websocket', impl: 'websocket', env: {}, app: 'broadcast', workload: 'broadcast', label: 'websocket@1.0.35, broadcastUTF' },
   { id: 'broadcast-native', impl: 'ferro', env: native, app: 'broadcast', workload: 'broadcast', label: 'ferrosocket native, broadcastUTF' },
   { id: 'broadcast-ts', impl: 'ferro', env: twin, app: 'broadcast', workload: 'broadcast', label: 'ferrosocket TS twin, broadcastUTF' },
+  { id: 'deflate-ws-nct', impl: 'ws', env: {}, app: 'broadcast', workload: 'deflate', deflate: 'nct', label: 'ws 8, loop of send, server_no_context_takeover' },
+  { id: 'deflate-native-nct', impl: 'ferro', env: native, app: 'broadcast', workload: 'deflate', deflate: 'nct', label: 'ferrosocket native, broadcastUTF, server_no_context_takeover (one compression per message)' },
+  { id: 'deflate-ts-nct', impl: 'ferro', env: twin, app: 'broadcast', workload: 'deflate', deflate: 'nct', label: 'ferrosocket TS twin, broadcastUTF, server_no_context_takeover' },
+  { id: 'deflate-ws-takeover', impl: 'ws', env: {}, app: 'broadcast', workload: 'deflate', deflate: 'takeover', label: 'ws 8, loop of send, context takeover' },
+  { id: 'deflate-native-takeover', impl: 'ferro', env: native, app: 'broadcast', workload: 'deflate', deflate: 'takeover', label: 'ferrosocket native, broadcastUTF, context takeover (per connection)' },
   ...(base === null
     ? []
     : ([
@@ -67,7 +78,8 @@ const wanted = args.get('cases')?.split(',')
 const cases = ALL.filter((c) => wanted === undefined || wanted.includes(c.id))
 
 const loadgen = join(here, 'target', 'release', 'fanout-loadgen')
-if (!existsSync(loadgen)) execFileSync('cargo', ['build', '--release', '--manifest-path', join(here, 'Cargo.toml')], { stdio: 'inherit' })
+// Always: cargo rebuilds only when the load generator's source changed.
+execFileSync('cargo', ['build', '--release', '--manifest-path', join(here, 'Cargo.toml')], { stdio: 'inherit' })
 const serverJs = join(here, 'server.gen.mjs')
 writeFileSync(
   serverJs,
@@ -94,7 +106,7 @@ interface Round {
 }
 
 async function runCase(c: Case): Promise<Round> {
-  const server: ChildProcess = fork(serverJs, [c.impl, c.app], {
+  const server: ChildProcess = fork(serverJs, [c.impl, c.app, ...(c.deflate ? ['deflate'] : [])], {
     env: { ...process.env, ...c.env },
     execPath: hasTaskset ? 'taskset' : process.execPath,
     execArgv: hasTaskset ? ['-c', '0', process.execPath] : [],
@@ -106,7 +118,7 @@ async function runCase(c: Case): Promise<Round> {
       server.once('exit', (code) => reject(new Error(`server ${c.id} exited (${code})`)))
     })
     const w = WORKLOADS[c.workload]
-    const argv = [String(port), String(w.clients), String(w.senders), String(w.messages), String(w.size), '2']
+    const argv = [String(port), String(w.clients), String(w.senders), String(w.messages), String(w.size), '2', c.deflate ?? '']
     const child = hasTaskset ? spawn('taskset', ['-c', '1', loadgen, ...argv]) : spawn(loadgen, argv)
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -148,7 +160,8 @@ const rows = cases.map((c) => {
     rounds: rs,
   }
 })
-const wsOf = (workload: string): number => rows.find((x) => x.workload === workload && x.impl === 'ws')?.msgPerSec ?? NaN
+const wsOf = (r: Case): number =>
+  rows.find((x) => x.workload === r.workload && x.deflate === r.deflate && x.impl === 'ws')?.msgPerSec ?? NaN
 const lines = [
   '# Fan-out benchmark (issue 14)',
   '',
@@ -161,8 +174,8 @@ const lines = [
   '|---|---|---:|---:|---:|',
   ...rows.map(
     (x) =>
-      `| ${x.workload === 'chat' ? 'chat 32 × 1,600 → 32' : 'broadcast 1 KiB → 1,000'} | ${x.label} | ${fmt(x.msgPerSec)} | ` +
-      `${(x.msgPerSec / wsOf(x.workload)).toFixed(1)}× | ${(x.p99Us / 1000).toFixed(1)} ms |`,
+      `| ${x.workload === 'chat' ? 'chat 32 × 1,600 → 32' : x.workload === 'deflate' ? 'deflate: broadcast 1 KiB → 1,000' : 'broadcast 1 KiB → 1,000'} | ${x.label} | ${fmt(x.msgPerSec)} | ` +
+      `${(x.msgPerSec / wsOf(x)).toFixed(1)}× | ${(x.p99Us / 1000).toFixed(1)} ms |`,
   ),
   '',
   'p99 delivery latency: from the start of the burst to a message’s arrival (every 16th message sampled); in a burst',
@@ -170,7 +183,7 @@ const lines = [
   '',
 ]
 if (!quick) {
-  writeFileSync(join(resultsDir, 'fanout.json'), JSON.stringify({ machine, workloads: WORKLOADS, rows }, null, 2) + '\n')
-  writeFileSync(join(resultsDir, 'fanout.md'), lines.join('\n'))
+  writeFileSync(join(resultsDir, `${outName}.json`), JSON.stringify({ machine, workloads: WORKLOADS, rows }, null, 2) + '\n')
+  writeFileSync(join(resultsDir, `${outName}.md`), lines.join('\n'))
 }
 console.log(lines.join('\n'))

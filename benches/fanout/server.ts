@@ -6,6 +6,8 @@
  * - `publish` (ferrosocket only): every connection subscribes to 'room'; a text is relayed with
  *   `server.publish('room', name + ': ' + text)`.
  * - `broadcast`: the text relayed as is with `broadcastUTF` (ferrosocket, websocket) or a loop of `send` (ws).
+ * `node server.gen.mjs <impl> <app> deflate`: permessage-deflate enabled (defaults; the load generator's offer
+ * decides context takeover).
  * Listens on 127.0.0.1:0 and reports `{ port }` over IPC.
  */
 import http from 'node:http'
@@ -13,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 
 const impl = process.argv[2] as 'ferro' | 'ws' | 'websocket'
 const app = process.argv[3] as 'loop' | 'publish' | 'broadcast'
+const deflate = process.argv[4] === 'deflate'
 const httpServer = http.createServer((_req, res) => res.writeHead(426).end())
 
 interface WnConnection {
@@ -30,7 +33,7 @@ interface WnServer {
 let next = 0
 if (impl === 'ws') {
   const { WebSocketServer } = await import('ws')
-  const wss = new WebSocketServer({ server: httpServer })
+  const wss = new WebSocketServer({ server: httpServer, perMessageDeflate: deflate })
   wss.on('connection', (ws) => {
     const name = `user${next++}`
     ws.on('message', (data) => {
@@ -44,7 +47,7 @@ if (impl === 'ws') {
       ? ((await import('websocket')) as unknown as { default: { server: unknown } }).default.server
       : (await import(process.env.FERRO_DIST ?? '../../dist/index.js')).server
   ) as new (config: object) => WnServer
-  const wn = new Server({ httpServer, autoAcceptConnections: true, keepalive: false })
+  const wn = new Server({ httpServer, autoAcceptConnections: true, keepalive: false, ...(deflate ? { perMessageDeflate: true } : {}) })
   wn.on('connect', (c) => {
     const name = `user${next++}`
     if (app === 'publish') c.subscribe('room')

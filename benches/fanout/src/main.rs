@@ -23,14 +23,15 @@ struct Client {
     received: u64,
 }
 
-fn handshake(port: u16) -> TcpStream {
+/// `ext`: the Sec-WebSocket-Extensions offer ("" for none); compressed frames are counted like any other.
+fn handshake(port: u16, ext: &str) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_nodelay(true).unwrap();
     // A server that stops sending fails the run instead of hanging it.
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let req = format!(
         "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n"
     );
     s.write_all(req.as_bytes()).unwrap();
     let mut head = Vec::new();
@@ -133,13 +134,21 @@ fn main() {
     let arg = |i: usize| {
         a.get(i)
             .and_then(|s| s.parse::<usize>().ok())
-            .expect("usage: port clients senders messages size rounds")
+            .expect("usage: port clients senders messages size rounds [nct|takeover]")
     };
     let (port, clients, senders, messages, size, rounds) =
         (arg(1) as u16, arg(2), arg(3), arg(4), arg(5), arg(6));
+    // Offer permessage-deflate (the server compresses what it sends; the bursts we send stay uncompressed).
+    let ext = match a.get(7).map(String::as_str) {
+        Some("nct") => {
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"
+        }
+        Some("takeover") => "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+        _ => "",
+    };
     let mut cs: Vec<Client> = (0..clients)
         .map(|_| Client {
-            stream: handshake(port),
+            stream: handshake(port, ext),
             buf: vec![0; 1 << 16],
             len: 0,
             skip: 0,
