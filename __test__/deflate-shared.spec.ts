@@ -159,11 +159,7 @@ test.serial('a subscriber closing or dropped during the shared compression; the 
   // Both before the shared compression of m1 can have finished (it runs in the thread pool).
   closer!.conn.close(1000, 'bye')
   dropped!.conn.drop(1001, 'gone')
-  await until(() => rest.every((p) => p.got.length >= 1), 'delivered', 10_000)
-  for (const p of rest) t.deepEqual(p.got, [`t:${hash(m1)}`])
-  // Once the closing one is closed: publish() still writes to a connection after close() while its socket is open.
-  await withTimeout(closer!.closed, 'closer closed')
-  await until(() => h.wsServer.connections.length === 3, 'server side closed')
+  // The closing one (its close frame waiting behind m1's compression) is no recipient any more.
   t.is(h.wsServer.publish('x', m2), 3)
   await until(() => rest.every((p) => p.got.length >= 2), 'delivered', 10_000)
   for (const p of rest) t.deepEqual(p.got, [`t:${hash(m1)}`, `t:${hash(m2)}`])

@@ -58,7 +58,8 @@ class Fanout {
 
   /** Sends the message to `connection`; false when it is not open (nothing sent) or was cut off by it. */
   to(connection: WebSocketConnection): boolean {
-    if (!connection.socket.writable) return false
+    // Closing (our close frame sent or waiting behind a compression): nothing may follow it, and it is no recipient.
+    if (!connection.connected || !connection.socket.writable) return false
     const opts = connection._opts
     const plain = connection._deflate === null && !connection.maskOutgoingPackets
     const out = connection._out()
