@@ -11,17 +11,13 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from '../lib/args.js'
 import { machineInfo } from '../lib/machine.js'
 import { startRedis } from '../../__test__/helpers/redis-server.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(here, '..', 'results')
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=')
-    return [k!, v ?? 'true'] as const
-  }),
-)
+const args = parseArgs()
 const rounds = Number(args.get('rounds') ?? 3)
 const warmupMs = Number(args.get('warmup') ?? 1000)
 const durationMs = Number(args.get('duration') ?? 3000)

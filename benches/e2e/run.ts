@@ -13,18 +13,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
+import { parseArgs } from '../lib/args.js'
 import { machineInfo } from '../lib/machine.js'
 import { renderMarkdown, renderSvg, summarize, type Cell, type Impl, type WorkloadId } from './report.js'
 import { renderDeflateMarkdown, summarizeDeflate, type DeflateCell, type DeflateWorkloadId } from './report-deflate.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(here, '..', 'results')
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=')
-    return [k!, v ?? 'true'] as const
-  }),
-)
+const args = parseArgs()
 const quick = args.has('quick')
 const rounds = Number(args.get('rounds') ?? (quick ? 1 : 3))
 const warmupMs = Number(args.get('warmup') ?? (quick ? 300 : 1000))

@@ -18,16 +18,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import os from 'node:os'
 import ts from 'typescript'
+import { parseArgs } from '../lib/args.js'
 import { machineInfo } from '../lib/machine.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(here, '..', 'results')
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=')
-    return [k!, v ?? 'true'] as const
-  }),
-)
+const args = parseArgs()
 const quick = args.has('quick')
 const rounds = Number(args.get('rounds') ?? (quick ? 1 : 3))
 const baseline = args.get('baseline')
