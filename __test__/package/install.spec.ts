@@ -137,6 +137,33 @@ test('ferrosocket/redis subpath: with the redis peer a publish crosses servers; 
   t.is(r.status, 0, r.stderr)
   t.is(r.stdout.split('\n')[0], 'utf8 über redis')
   t.true(existsSync(path.join(dir, 'node_modules', 'ferrosocket', 'dist', 'redis', 'index.d.ts')))
+  // A CommonJS TypeScript project (module: node16) gets CommonJS declarations for the subpath too (no TS1479).
+  writeFileSync(
+    path.join(dir, 'redis-consumer.cts'),
+    `import { redisAdapter } from 'ferrosocket/redis'\n` +
+      `const adapter = redisAdapter({ url: 'redis://127.0.0.1:1', channelPrefix: 'app:' })\n` +
+      `void adapter.close()\n`,
+  )
+  writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'node16',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [path.join(root, 'node_modules', '@types')],
+      },
+      files: ['redis-consumer.cts'],
+    }),
+  )
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  t.is(tsc.status, 0, tsc.stdout + tsc.stderr)
 
   const bare = project('without-redis', [mainTarball])
   t.false(existsSync(path.join(bare, 'node_modules', 'redis')))
