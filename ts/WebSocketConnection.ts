@@ -209,8 +209,13 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   /** Feeds bytes read from the socket (also the handshake's `head`). */
   handleSocketData(data: Buffer): void {
     if (this._dlList !== null) this._activity()
-    // Replies to every frame of the chunk (a pipelining peer's) gather in the outbox: one write.
+    // Replies to every frame of the chunk (a pipelining peer's) gather in the outbox and leave in one write once the
+    // chunk is handled, as before the outbox: waiting for the end of the turn delayed every echo behind all the
+    // other sockets' reads of that poll (32 B × 1,000 connections: p99 12.7 → 15.5 ms, 132k → 118k rt/s). Sends to
+    // other connections made meanwhile (fan-out) still wait for the end of the turn.
     this._receiver.push(data)
+    const outbox = this._outbox
+    if (outbox !== null && outbox.pending > 0) outbox.flush()
   }
 
   /** @internal Receiver callback: one complete, validated frame. */
