@@ -454,7 +454,9 @@ test('ioredis client: Redis restarted — lost counted and reported, resubscribe
   a.publish('r', 'before')
   await waitFor('before', () => b.got.length === 1)
   await own.stop()
-  await waitFor('a sees Redis gone', () => !a.adapter.connected)
+  // `connected` turns false as soon as either link notices; the publishes below must come after the publishing link
+  // (the application's client) has noticed too, or they are handed to it and fail later instead of counting at once.
+  await waitFor('a sees Redis gone', () => !a.adapter.connected && pubApp.status !== 'ready')
   for (let i = 0; i < 5; i++) a.publish('r', `down ${i}`)
   t.is(a.adapter.stats.lost, 5)
   await own.start()
