@@ -12,8 +12,8 @@ import { execFileSync, fork, type ChildProcess, type ForkOptions } from 'node:ch
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
 import { parseArgs } from '../lib/args.js'
+import { transpileServer } from '../lib/transpile.js'
 import { machineInfo } from '../lib/machine.js'
 import { renderMarkdown, renderSvg, summarize, type Cell, type Impl, type WorkloadId } from './report.js'
 import { renderDeflateMarkdown, summarizeDeflate, type DeflateCell, type DeflateWorkloadId } from './report-deflate.js'
@@ -100,14 +100,7 @@ const NODE_ARGS = ['--import', '@oxc-node/core/register']
 // The server under test runs as plain JavaScript under plain `node`, as users run ferrosocket: under the TS loader
 // every module (dist/ included) is transformed and its source plus an inline source map stay on the heap (~2 MB
 // of strings in ferrosocket's process, none in ws's CommonJS), which moved V8's full-GC schedule and p99.
-const serverJs = join(here, 'server.gen.mjs')
-writeFileSync(
-  serverJs,
-  `// Generated from server.ts by run.ts; do not edit.\n` +
-    ts.transpileModule(readFileSync(join(here, 'server.ts'), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    }).outputText,
-)
+const serverJs = transpileServer(here)
 const TIMEOUT_MS = 60_000
 
 interface Stats {

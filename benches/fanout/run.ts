@@ -13,12 +13,12 @@
  * `--baseline=<dir>`: a build of an earlier commit's ts/ (same depth as dist/) runs as `ferro-base`.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import os from 'node:os'
-import ts from 'typescript'
 import { parseArgs } from '../lib/args.js'
+import { transpileServer } from '../lib/transpile.js'
 import { machineInfo } from '../lib/machine.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -76,14 +76,7 @@ const cases = ALL.filter((c) => wanted === undefined || wanted.includes(c.id))
 const loadgen = join(here, 'target', 'release', 'fanout-loadgen')
 // Always: cargo rebuilds only when the load generator's source changed.
 execFileSync('cargo', ['build', '--release', '--manifest-path', join(here, 'Cargo.toml')], { stdio: 'inherit' })
-const serverJs = join(here, 'server.gen.mjs')
-writeFileSync(
-  serverJs,
-  `// Generated from server.ts by run.ts; do not edit.\n` +
-    ts.transpileModule(readFileSync(join(here, 'server.ts'), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    }).outputText,
-)
+const serverJs = transpileServer(here)
 const hasTaskset = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true'])
