@@ -125,7 +125,7 @@ test('npm start on a busy port says "port N is in use, set PORT" and exits 1, wi
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo still running after 20 s: ${out}${err}`)), 20000)
-    child.once('exit', (c) => {
+    child.once('close', (c) => {
       clearTimeout(timer)
       resolve(c)
     })
@@ -142,7 +142,7 @@ test('npm start with PORT that is not a port number says so and exits 1', async 
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('demo still running after 20 s')), 20000)
-    child.once('exit', (c) => {
+    child.once('close', (c) => {
       clearTimeout(timer)
       resolve(c)
     })

@@ -46,7 +46,7 @@ function runClient(url: string, mode: string): Promise<Record<string, unknown>> 
       child.kill()
       reject(new Error(`python client timed out: ${stderr}`))
     }, 20000)
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer)
       if (code !== 0) reject(new Error(`python client exited ${code}: ${stderr}`))
       else resolve(JSON.parse(stdout) as Record<string, unknown>)
