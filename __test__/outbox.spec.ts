@@ -186,6 +186,40 @@ for (const role of ROLES) {
     t.deepEqual(got, [{ t: 'text', d: 'held' }])
   })
 
+  // Serial: no other test's flush may be scheduled while this one counts.
+  test.serial(`${role}: replies to a received chunk leave in one write when it is handled; no end-of-turn flush is scheduled for them`, async (t) => {
+    const p = await connPair(t, role, {}, { listen: false })
+    const q = await connPair(t, role, {}, { listen: false })
+    p.conn.on('message', (m) => {
+      if (m.type !== 'utf8') return
+      p.conn.sendUTF(`re ${m.utf8Data}`)
+      if (m.utf8Data === 'fan') q.conn.sendUTF('fanned')
+    })
+    const writes = countWrites(p.conn.socket as net.Socket)
+    await turn()
+    const immediate = globalThis.setImmediate
+    let scheduled = 0
+    globalThis.setImmediate = ((fn: (...a: unknown[]) => void, ...a: unknown[]) => {
+      scheduled++
+      return immediate(fn, ...a)
+    }) as typeof setImmediate
+    try {
+      p.conn.handleSocketData(peerBytes(role, frameHex(0x81, 'a') + frameHex(0x81, 'b')))
+      t.is(writes.calls, 1)
+      t.is(scheduled, 0)
+      // A send to another connection from the listener waits for the end of the turn (one flush for all).
+      p.conn.handleSocketData(peerBytes(role, frameHex(0x81, 'fan')))
+      t.is(writes.calls, 2)
+      t.is(scheduled, 1)
+    } finally {
+      globalThis.setImmediate = immediate
+    }
+    await p.waitFrames((fs) => fs.length === 3)
+    await q.waitFrames((fs) => fs.length === 1)
+    t.deepEqual(seen(p), ['1:re a', '1:re b', '1:re fan'])
+    t.deepEqual(seen(q), ['1:fanned'])
+  })
+
   test(`${role}: a 'message' listener that throws mid-turn: replies made before the throw still go out, in order`, async (t) => {
     const p = await connPair(t, role, {}, { listen: false })
     p.conn.on('message', (m) => {

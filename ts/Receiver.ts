@@ -58,8 +58,11 @@ const OUT_FRAMES = 256
 const OUT_CAPACITY = OUT_FRAMES + 1
 const EMPTY = Buffer.alloc(0)
 /**
- * First size of a pending payload's buffer (or the declared length if smaller): one socket read's worth (Node
- * reads up to 64 KiB at a time), so most frames that cross a chunk boundary are never copied twice.
+ * A payload that crosses chunks and is declared longer than this (one socket read's worth: Node reads up to
+ * 64 KiB at a time) is not given a buffer of its declared length up front — a peer must not make us allocate what
+ * it never sends. A binary or control one is kept as references to the arriving chunks and copied (and unmasked)
+ * once, into a buffer of its length, when its last byte is here; a text one (checked piece by piece as it arrives)
+ * grows its buffer with the arriving bytes. Up to this size, the buffer is allocated at the declared length.
  */
 const PENDING_MIN = 64 * 1024
 
@@ -139,6 +142,8 @@ export class Receiver {
 
   // A frame whose payload crosses chunks: its bytes so far in pBuf (capacity ≤ pLen), pLen the declared length.
   declare private pBuf: Buffer | null
+  /** A large non-text pending payload: its pieces so far (views of the chunks, still masked); pBuf is EMPTY then. */
+  declare private pParts: Buffer[] | null
   declare private pPos: number
   declare private pLen: number
   declare private pBits: number
@@ -177,6 +182,7 @@ export class Receiver {
     this.hdrLen = 0
     this.hdrNeed = 0
     this.pBuf = null
+    this.pParts = null
     this.pPos = 0
     this.pLen = 0
     this.pBits = 0
@@ -238,6 +244,7 @@ export class Receiver {
     this.queue = null
     this.cur = null
     this.pBuf = null
+    this.pParts = null
     this.dCount = this.dIdx = 0
     this.tailPending = false
     this.releaseOut()
@@ -361,11 +368,16 @@ export class Receiver {
       const len = out[d + D_PAYLOAD_LENGTH] as number
       this.pBits = bits
       this.pKey = out[d + D_MASK_KEY] as number
-      this.pBuf = Buffer.allocUnsafe(Math.min(len, PENDING_MIN))
       this.pLen = len
       this.pPos = 0
       const opcode = bits & 0x0f
       this.pText = opcode < 8 && this.mOpcode === OPCODE_TEXT
+      if (len > PENDING_MIN && !this.pText) {
+        this.pBuf = EMPTY
+        this.pParts = []
+      } else {
+        this.pBuf = Buffer.allocUnsafe(Math.min(len, PENDING_MIN))
+      }
       if (this.fromHdr) this.hdrLen = 0
       else this.pos = consumed
       return
@@ -392,6 +404,10 @@ export class Receiver {
   }
 
   private feedPending(cur: Buffer): void {
+    if (this.pParts !== null) {
+      this.feedParts(cur, this.pParts)
+      return
+    }
     let pBuf = this.pBuf as Buffer
     const pLen = this.pLen
     const at = this.pPos
@@ -402,18 +418,7 @@ export class Receiver {
       pBuf.copy(grown, 0, 0, at)
       pBuf = this.pBuf = grown
     }
-    if ((this.pBits & 0x100) !== 0) {
-      // The key rotated by the payload bytes already seen (k0 is the top byte of pKey).
-      const key = this.pKey >>> 0
-      const rot = ROT
-      rot[0] = key >>> (24 - 8 * (at & 3))
-      rot[1] = key >>> (24 - 8 * ((at + 1) & 3))
-      rot[2] = key >>> (24 - 8 * ((at + 2) & 3))
-      rot[3] = key >>> (24 - 8 * ((at + 3) & 3))
-      codec.mask(cur.subarray(this.pos, this.pos + n), rot, pBuf, at, n)
-    } else {
-      cur.copy(pBuf, at, this.pos, this.pos + n)
-    }
+    this.copyIn(cur.subarray(this.pos, this.pos + n), pBuf, at)
     this.pos += n
     this.pPos = at + n
     const complete = this.pPos === pLen
@@ -426,7 +431,48 @@ export class Receiver {
       }
       this.mUtf8 = u
     }
-    if (!complete) return
+    if (complete) this.completePending(pBuf)
+  }
+
+  /** A large binary or control payload: a view of this chunk's share; one copy into place when it is complete. */
+  private feedParts(cur: Buffer, parts: Buffer[]): void {
+    const pLen = this.pLen
+    const n = Math.min(pLen - this.pPos, cur.length - this.pos)
+    parts.push(this.pos === 0 && n === cur.length ? cur : cur.subarray(this.pos, this.pos + n))
+    this.pos += n
+    this.pPos += n
+    if (this.pPos < pLen) return
+    this.pParts = null
+    const payload = Buffer.allocUnsafe(pLen)
+    let at = 0
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] as Buffer
+      this.copyIn(part, payload, at)
+      at += part.length
+    }
+    this.completePending(payload)
+  }
+
+  /** Copies payload bytes that start `at` bytes into the pending payload to `pBuf[at…]`, unmasking if masked. */
+  private copyIn(src: Buffer, pBuf: Buffer, at: number): void {
+    if ((this.pBits & 0x100) !== 0) {
+      // The key rotated by the payload bytes already seen (k0 is the top byte of pKey).
+      const key = this.pKey >>> 0
+      const rot = ROT
+      rot[0] = key >>> (24 - 8 * (at & 3))
+      rot[1] = key >>> (24 - 8 * ((at + 1) & 3))
+      rot[2] = key >>> (24 - 8 * ((at + 2) & 3))
+      rot[3] = key >>> (24 - 8 * ((at + 3) & 3))
+      codec.mask(src, rot, pBuf, at, src.length)
+    } else {
+      src.copy(pBuf, at)
+    }
+  }
+
+  /** The pending payload is complete in `pBuf`: hand it on as a frame. */
+  private completePending(pBuf: Buffer): void {
+    const pLen = this.pLen
+    const fin = (this.pBits & 0x80) !== 0
     this.pBuf = null
     const opcode = this.pBits & 0x0f
     if (opcode < 8) {

@@ -38,6 +38,25 @@ export interface OutboxOwner {
 let dirty: Outbox[] = []
 let spare: Outbox[] = []
 let scheduled = false
+/**
+ * The connection whose received chunk is being handled (see `WebSocketConnection.handleSocketData`): its outbox is
+ * written when the chunk is done, so its sends schedule no end-of-turn flush (a `setImmediate` per turn that found
+ * nothing left to write cost ~0.4 µs per echoed 32 B message at 100 connections).
+ */
+let receiving: OutboxOwner | null = null
+
+/** Marks `owner` as handling a received chunk; returns the previous one, for `endReceiving`. */
+export function beginReceiving(owner: OutboxOwner): OutboxOwner | null {
+  const previous = receiving
+  receiving = owner
+  return previous
+}
+
+/** The chunk is handled: `previous` (from beginReceiving) is current again, `outbox` is written. */
+export function endReceiving(previous: OutboxOwner | null, outbox: Outbox | null): void {
+  receiving = previous
+  if (outbox !== null && outbox.pending > 0) outbox.flush()
+}
 
 function flushAll(): void {
   scheduled = false
@@ -139,7 +158,9 @@ export class Outbox {
     if (this.pending >= FLUSH_AT) {
       this.flush()
     } else if (!this.inList) {
-      this.markDirty()
+      // The receiving connection's outbox is written when its chunk is done (endReceiving).
+      if (this.owner !== receiving) this.markDirty()
+      else this.queued = this.owner.socket.writableLength
     }
     return this.pending + this.queued < this.mark
   }
