@@ -117,12 +117,17 @@ async function child(impl: string, entry: string, id: string): Promise<void> {
   else process.env.FERROSOCKET_BACKEND = 'native'
   const lib = (await import(entry)) as { connection: new (...a: unknown[]) => Conn }
   const socket = new NullSocket()
+  // The connection's timers (keepalive) must not keep the child alive after it reported.
   const conn = new lib.connection(socket, [], undefined, false, {
     maxReceivedFrameSize: MAX,
     maxReceivedMessageSize: MAX,
     fragmentOutgoingMessages: true,
     fragmentationThreshold: 0x4000,
-    keepalive: false,
+    // WebSocketServer's defaults (the e2e server runs with them): keepalive pings after 20 s of silence.
+    keepalive: true,
+    keepaliveInterval: 20000,
+    keepaliveGracePeriod: 10000,
+    dropConnectionOnKeepaliveTimeout: true,
     assembleFragments: true,
     disableNagleAlgorithm: true,
     closeTimeout: 5000,

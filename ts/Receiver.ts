@@ -60,9 +60,9 @@ const EMPTY = Buffer.alloc(0)
 /**
  * A payload that crosses chunks and is declared longer than this (one socket read's worth: Node reads up to
  * 64 KiB at a time) is not given a buffer of its declared length up front — a peer must not make us allocate what
- * it never sends. A binary or control one is kept as references to the arriving chunks and copied (and unmasked)
- * once, into a buffer of its length, when its last byte is here; a text one (checked piece by piece as it arrives)
- * grows its buffer with the arriving bytes. Up to this size, the buffer is allocated at the declared length.
+ * it never sends. A binary or control one is kept as references to the arriving chunks until half of it is here,
+ * then copied (and unmasked) once into a buffer of its length (feedParts); a text one (checked piece by piece as it
+ * arrives) grows its buffer with the arriving bytes. Up to this size, the buffer is allocated at the declared length.
  */
 const PENDING_MIN = 64 * 1024
 
@@ -142,7 +142,7 @@ export class Receiver {
 
   // A frame whose payload crosses chunks: its bytes so far in pBuf (capacity ≤ pLen), pLen the declared length.
   declare private pBuf: Buffer | null
-  /** A large non-text pending payload: its pieces so far (views of the chunks, still masked); pBuf is EMPTY then. */
+  /** A large non-text pending payload's first half: views of the chunks, still masked (see feedParts); pBuf is EMPTY. */
   declare private pParts: Buffer[] | null
   declare private pPos: number
   declare private pLen: number
@@ -434,14 +434,18 @@ export class Receiver {
     if (complete) this.completePending(pBuf)
   }
 
-  /** A large binary or control payload: a view of this chunk's share; one copy into place when it is complete. */
+  /**
+   * A large binary or control payload: views of the chunks until half of it is here; then one buffer of its
+   * length (never more than twice what arrived), the views copied into it, and the rest copied in as it arrives —
+   * every byte copied once, the later half while the chunk is still in cache.
+   */
   private feedParts(cur: Buffer, parts: Buffer[]): void {
     const pLen = this.pLen
     const n = Math.min(pLen - this.pPos, cur.length - this.pos)
     parts.push(this.pos === 0 && n === cur.length ? cur : cur.subarray(this.pos, this.pos + n))
     this.pos += n
     this.pPos += n
-    if (this.pPos < pLen) return
+    if (this.pPos * 2 < pLen) return
     this.pParts = null
     const payload = Buffer.allocUnsafe(pLen)
     let at = 0
@@ -450,7 +454,8 @@ export class Receiver {
       this.copyIn(part, payload, at)
       at += part.length
     }
-    this.completePending(payload)
+    if (this.pPos === pLen) this.completePending(payload)
+    else this.pBuf = payload
   }
 
   /** Copies payload bytes that start `at` bytes into the pending payload to `pBuf[at…]`, unmasking if masked. */
