@@ -131,10 +131,10 @@ test('an addon with another ABI version is refused; DEBUG=ferrosocket:* prints e
   t.is(parseProbe(r).backend, 'ts')
   const lines = r.stderr.trim().split('\n')
   t.is(lines.length, 1, r.stderr)
-  t.regex(lines[0]!, /ferrosocket:codec codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 1, expected 2\)$/)
+  t.regex(lines[0]!, /ferrosocket:codec codec backend=ts \(native addon not loaded: .*loader-fake-addon\.mjs: abiVersion\(\) returned 1, expected 3\)$/)
   const strict = await probeRun({ FERROSOCKET_NATIVE_PATH: fakeAddon, FERROSOCKET_BACKEND: 'native' })
   t.not(strict.code, 0)
-  t.regex(strict.stderr, /abiVersion\(\) returned 1, expected 2/)
+  t.regex(strict.stderr, /abiVersion\(\) returned 1, expected 3/)
 })
 
 test('the compiled seam loads through require(esm) (no top-level await) and finds an explicit addon', async (t) => {
@@ -175,6 +175,27 @@ const EXPORTS_BY_ABI: Record<number, readonly string[]> = {
     'mask',
     'maskFrame',
     'parseFrames',
+    'unmask',
+    'utf8Stream',
+  ],
+  3: [
+    'abiVersion',
+    'closePayloadStatus',
+    'decodeUtf8',
+    'encodeClosePayload',
+    'encodeHeader',
+    'encodeMessage',
+    'encodedLength',
+    'isValidCloseCode',
+    'isValidUtf8',
+    'mask',
+    'maskFrame',
+    'parseFrames',
+    'textAppend',
+    'textCreate',
+    'textFinish',
+    'textReset',
+    'textTakeBytes',
     'unmask',
     'utf8Stream',
   ],

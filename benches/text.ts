@@ -12,6 +12,15 @@
  *            `TextEncoder#encodeInto` into a shared scratch and one copy).
  * Texts: ASCII JSON, Latin-1-only (French/German without symbols above U+00FF), and mixed scripts (Greek,
  * Cyrillic, CJK, emoji). Runs from `dist/` (build first: the npm script does). Writes benches/results/text.{json,md}.
+ * Pieces (issue 16, second table): a text message that arrives in pieces, as the receive path handles it —
+ *   one 64 KiB frame over two socket reads (65,522 + 14 bytes, masked: Node reads 64 KiB at a time), and a message
+ *   in four 16 KiB fragments (WebSocket-Node's default fragmentation; unmasked by the parse already) — from the
+ *   pieces to the string and, as `utf8Data` ≥ 1 KiB keeps them for `sendUTF`, its bytes in a Buffer:
+ *   before = what the receiver and `_deliver` ran until issue 16's accumulator (each piece unmasked into a JS
+ *            buffer — or, fragments, copied by the assembler — and validated by `utf8Stream`; then `decodeUtf8` of
+ *            the whole, which validates again inside simdutf's transcoder);
+ *   after  = `textAppend` per piece (copy + unmask + validate once, in the addon's memory), `textFinish` (simdutf's
+ *            non-validating transcoders) and `textTakeBytes` (the vector moved into a Buffer).
  * Options: `--rounds=N` (interleaved rounds per cell, default 3), `--cpu` (CPU time instead of wall clock).
  */
 import { writeFileSync } from 'node:fs'
@@ -24,8 +33,9 @@ import { machineInfo } from './lib/machine.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes('--quick')
 const dist = join(here, '..', 'dist')
-const { loadNativeCodec, tsCodec } = (await import(join(dist, 'codec', 'index.js'))) as typeof import('../ts/codec/index.js')
+const { codec, loadNativeCodec, tsCodec } = (await import(join(dist, 'codec', 'index.js'))) as typeof import('../ts/codec/index.js')
 const { utf8Bytes } = (await import(join(dist, 'connection', 'text.js'))) as typeof import('../ts/connection/text.js')
+const { MessageAssembler } = (await import(join(dist, 'connection', 'assembler.js'))) as typeof import('../ts/connection/assembler.js')
 
 const native = loadNativeCodec()
 if (native === null) throw new Error('the native addon does not load: run `npm run build:native` first')
@@ -139,6 +149,103 @@ for (const kind of Object.keys(UNITS)) {
   }
 }
 
+/** Pieces: [wire bytes, key rotated to its offset or -1] of one message; `masked` pieces arrive masked. */
+function piecesOf(bytes: Buffer, sizes: number[], masked: boolean): Array<[Buffer, number]> {
+  const key = [0x37, 0xfa, 0x21, 0x3d]
+  const k32 = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0
+  const out: Array<[Buffer, number]> = []
+  let at = 0
+  for (const n of sizes) {
+    const piece = Buffer.from(bytes.subarray(at, at + n))
+    if (masked) for (let i = 0; i < n; i++) piece[i] = piece[i]! ^ key[(at + i) & 3]!
+    const s = (at & 3) * 8
+    out.push([piece, masked ? (s === 0 ? k32 : ((k32 << s) | (k32 >>> (32 - s))) >>> 0) : -1])
+    at += n
+  }
+  return out
+}
+const ROT = Buffer.alloc(4)
+const assembler = new MessageAssembler()
+/**
+ * The receive path before issue 16's accumulator: a frame's pieces unmasked into a JS buffer (`Receiver.feedPending`),
+ * fragments (already unmasked by the parse) joined by the `MessageAssembler` (growing by doubling); `utf8Stream` per
+ * piece (the parse validated fragments natively with the same simdutf streaming check), then `decodeUtf8`.
+ */
+function before(pieces: Array<[Buffer, number]>, total: number): number {
+  if (pieces[0]![1] === -1) {
+    let state = 0
+    let data: Buffer | null = null
+    for (let i = 0; i < pieces.length; i++) {
+      const last = i === pieces.length - 1
+      state = codec.utf8Stream(state, pieces[i]![0], last)
+      if (state < 0) throw new Error('invalid')
+      data = assembler.add(i === 0 ? 1 : 0, last, pieces[i]![0], 1 << 30)
+    }
+    return codec.decodeUtf8(data!).length + data!.length
+  }
+  const buf = Buffer.allocUnsafe(total)
+  let at = 0
+  let state = 0
+  for (let i = 0; i < pieces.length; i++) {
+    const [piece, key] = pieces[i]!
+    if (key === -1) piece.copy(buf, at)
+    else {
+      ROT.writeUInt32BE(key, 0)
+      codec.mask(piece, ROT, buf, at, piece.length)
+    }
+    state = codec.utf8Stream(state, buf.subarray(at, at + piece.length), i === pieces.length - 1)
+    if (state < 0) throw new Error('invalid')
+    at += piece.length
+  }
+  const s = codec.decodeUtf8(buf)
+  return s.length + buf.length
+}
+const message = codec.textCreate()
+/** After: textAppend per piece, textFinish, textTakeBytes. */
+function after(pieces: Array<[Buffer, number]>, total: number): number {
+  let at = 0
+  for (let i = 0; i < pieces.length; i++) {
+    const [piece, key] = pieces[i]!
+    at += piece.length
+    const last = i === pieces.length - 1
+    if (codec.textAppend(message, piece, key, last ? -1 : key === -1 ? 0 : total - at) < 0) throw new Error('invalid')
+  }
+  const s = codec.textFinish(message, true)
+  return s.length + codec.textTakeBytes(message).length
+}
+interface PieceRow {
+  kind: string
+  how: string
+  before: number
+  after: number
+}
+const pieceRows: PieceRow[] = []
+const PIECES: Array<[string, number[], boolean]> = [
+  ['64 KiB frame in 2 reads (masked)', [65522, 14], true],
+  ['64 KiB in 4 fragments of 16 KiB (unmasked by the parse)', [16384, 16384, 16384, 16384], false],
+]
+for (const kind of Object.keys(UNITS)) {
+  const s = text(kind, 65536)
+  const bytes = Buffer.from(s)
+  for (const [how, sizes, masked] of PIECES) {
+    const pieces = piecesOf(bytes, sizes, masked)
+    const want = s.length + bytes.length
+    if (before(pieces, bytes.length) !== want || after(pieces, bytes.length) !== want) throw new Error(`pieces: ${kind} ${how}`)
+    const fns: Array<['before' | 'after', () => number]> = [
+      ['before', () => before(pieces, bytes.length)],
+      ['after', () => after(pieces, bytes.length)],
+    ]
+    const samples = { before: [] as number[], after: [] as number[] }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < fns.length; i++) {
+        const [k, fn] = fns[(i + round) % fns.length]!
+        samples[k].push(time(fn))
+      }
+    }
+    pieceRows.push({ kind, how, before: median(samples.before), after: median(samples.after) })
+  }
+}
+
 const machine = machineInfo()
 const fmt = (ns: number): string => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${Math.round(ns)} ns`)
 const size = (n: number): string => (n >= 1 << 20 ? `${n >> 20} MiB` : n >= 1024 ? `${n >> 10} KiB` : `${n} B`)
@@ -158,12 +265,20 @@ const lines = [
       ` ${fmt(r.encodeNode)} | ${fmt(r.encodeOurs)} | ${(r.encodeNode / r.encodeOurs).toFixed(2)}× |`,
   ),
   '',
+  '## Text in pieces (issue 16): from the pieces to the string and its bytes',
+  '',
+  `- backend ${codec.backend}; before = the receive path until issue 16's accumulator (a frame's pieces unmasked into a JS buffer, fragments joined by the MessageAssembler; \`utf8Stream\` per piece; then \`decodeUtf8\`, which validates again); after = \`textAppend\` per piece (copy + unmask + validate once) + \`textFinish\` (non-validating transcode) + \`textTakeBytes\` (the Buffer handed over). Same process, same rounds.`,
+  '',
+  '| text | pieces | before | after | before ÷ after |',
+  '|---|---|---:|---:|---:|',
+  ...pieceRows.map((r) => `| ${r.kind} | ${r.how} | ${fmt(r.before)} | ${fmt(r.after)} | ${(r.before / r.after).toFixed(2)}× |`),
+  '',
 ]
 const md = lines.join('\n')
 console.log(md)
 if (!quick) {
   const results = join(here, 'results')
-  writeFileSync(join(results, 'text.json'), JSON.stringify({ machine, rows }, null, 2) + '\n')
+  writeFileSync(join(results, 'text.json'), JSON.stringify({ machine, rows, pieceRows }, null, 2) + '\n')
   writeFileSync(join(results, 'text.md'), md)
   console.log('written: benches/results/text.{json,md}')
 }

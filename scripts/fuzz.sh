@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cargo-fuzz (libFuzzer) runs over the Rust core: header_parse, parse_frames, utf8_stream, unmask, decode_text, text_split.
+# cargo-fuzz (libFuzzer) runs over the Rust core: header_parse, parse_frames, utf8_stream, unmask, decode_text, text_split, text_message.
 #   scripts/fuzz.sh            short run: 20 s per target (override with FUZZ_SECONDS)
 #   scripts/fuzz.sh --long     long run: 600 s per target (override with FUZZ_SECONDS)
 #   scripts/fuzz.sh --replay   no libFuzzer: replay the committed corpus + seeded inputs with `cargo test` (stable)
@@ -21,7 +21,7 @@ case "${1:-}" in
 esac
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(header_parse parse_frames utf8_stream unmask decode_text text_split)
+[ ${#targets[@]} -eq 0 ] && targets=(header_parse parse_frames utf8_stream unmask decode_text text_split text_message)
 case "$mode" in
   long) secs=${FUZZ_SECONDS:-600} ;;
   ci) secs=${FUZZ_SECONDS:-5} ;;

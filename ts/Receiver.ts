@@ -8,6 +8,10 @@
  * first bad piece (Autobahn 6.4.x strict). That buffer grows with the bytes that arrive (doubling, capped at the
  * declared length), never to a length only declared: a header announcing 4 GiB followed by one byte costs
  * 64 KiB, not a 4 GiB allocation (issue 13).
+ * A text message that arrives in pieces (a frame over several chunks, or several frames) is appended to the
+ * receiver's `TextMessage` instead (issue 16): the codec copies each piece there (natively: into memory JavaScript
+ * cannot write), unmasks and validates it once, fail-fast; the sink builds the string from it when the message
+ * is complete (`appendText`, `finishText`), with no second validation. It is freed when the receiver stops.
  * A header split across chunks (< 14 bytes) is kept in a 14-byte scratch buffer and completed from the next
  * chunk without copying the rest of it.
  */
@@ -20,6 +24,7 @@ import {
   ErrorCode,
   FRAME_STRIDE,
   OPCODE_CLOSE,
+  D_TEXT_UNCHECKED,
   OPCODE_TEXT,
   PARSE_ALLOW_RSV1,
   PARSE_DEFER_TEXT,
@@ -33,8 +38,10 @@ import {
   S_PENDING,
   S_UTF8,
   STATE_SLOTS,
+  TEXT_FINAL,
+  TEXT_FRAME_END,
 } from './codec/types.js'
-import type { ParseOptions } from './codec/types.js'
+import type { ParseOptions, TextMessage } from './codec/types.js'
 import { defineFlags } from './connection/flags.js'
 import { headerDetail, protocolError } from './errors.js'
 import type { ProtocolError } from './errors.js'
@@ -50,7 +57,16 @@ export interface ReceiverSink {
   _receiveError(error: ProtocolError): void
   /** A chunk was pushed while paused: input is piling up behind the frame being handled. */
   _receiveBacklog?(): void
+  /**
+   * Whether the payload of a text frame that crosses chunks may go into the receiver's text message (then it is
+   * delivered with `TEXT_HELD` and an empty payload; the sink finishes the message with `finishText`). Asked once
+   * per such frame, only with `deferText`.
+   */
+  _holdsText?(): boolean
 }
+
+/** Bit in `bits` of a delivered frame: its payload was appended to the receiver's text message (see ReceiverSink). */
+export const TEXT_HELD = 0x400
 
 /** Descriptors per parseFrames call; a chunk with more frames costs one more call per 256 frames. */
 const OUT_FRAMES = 256
@@ -105,7 +121,7 @@ function sharedParseOptions(
 }
 
 // The boolean fields, as bits of one number (`_bits`): 40 bytes less per connection (issue 7).
-const FLAGS = { paused: 1, stopped: 2, running: 4, tailPending: 8, fromHdr: 16, pText: 32 } as const
+const FLAGS = { paused: 1, stopped: 2, running: 4, tailPending: 8, fromHdr: 16, pText: 32, pHeld: 64 } as const
 
 export class Receiver {
   declare private _bits: number
@@ -149,6 +165,10 @@ export class Receiver {
   declare private pBits: number
   declare private pKey: number
 
+  // The text message arriving in pieces (created on first use, freed by stop()), and its length so far.
+  declare private tMsg: TextMessage | null
+  declare private tLen: number
+
   constructor(
     sink: ReceiverSink,
     expectMasked: boolean,
@@ -187,9 +207,12 @@ export class Receiver {
     this.pLen = 0
     this.pBits = 0
     this.pKey = 0
+    this.tMsg = null
+    this.tLen = 0
     // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
-    // deferText: a text message in one complete frame is handed over with D_TEXT_UNCHECKED, for the sink to validate
-    // while decoding it (one pass); text whose bytes arrive in pieces is validated piece by piece here (fail-fast).
+    // deferText: the parse leaves text frames unvalidated (D_TEXT_UNCHECKED): the sink validates a message in one
+    // frame while decoding it and appends fragments to the text message (`appendText`), which validates them; a
+    // text frame crossing chunks goes into the text message piece by piece here (fail-fast). Each byte once.
     const flags =
       (expectMasked ? PARSE_EXPECT_MASKED : 0) | (allowRsv1 ? PARSE_ALLOW_RSV1 : 0) | (deferText ? PARSE_DEFER_TEXT : 0)
     this.opts = sharedParseOptions(flags, maxFrameSize, maxMessageSize, maxFragments)
@@ -206,8 +229,10 @@ export class Receiver {
   declare private tailPending: boolean
   /** The last parseFrames call parsed the split-header scratch buffer. */
   declare private fromHdr: boolean
-  /** The pending payload is text (fed through the UTF-8 check piece by piece). */
+  /** The pending payload is text validated here piece by piece (`utf8Stream`; without deferText). */
   declare private pText: boolean
+  /** The pending payload goes into the text message (`textAppend`) instead of `pBuf`. */
+  declare private pHeld: boolean
 
   /** Feeds one socket chunk. */
   push(chunk: Buffer): void {
@@ -245,9 +270,51 @@ export class Receiver {
     this.cur = null
     this.pBuf = null
     this.pParts = null
+    this.pHeld = false
     this.dCount = this.dIdx = 0
     this.tailPending = false
     this.releaseOut()
+    this.dropText()
+  }
+
+  /**
+   * Appends a whole text frame's payload (unmasked; `start`: its first frame, `fin`: its last) to the text message,
+   * validating it. False when the message is not valid UTF-8 (the caller fails the connection with 1007).
+   */
+  appendText(payload: Buffer, start: boolean, fin: boolean): boolean {
+    const msg = (this.tMsg ??= codec.textCreate())
+    if (start && this.tLen !== 0) codec.textReset(msg)
+    const n = codec.textAppend(msg, payload, -1, fin ? TEXT_FINAL : TEXT_FRAME_END)
+    this.tLen = n < 0 ? -1 : n
+    return n >= 0
+  }
+
+  /** Bytes of the text message so far. */
+  textLength(): number {
+    return this.tLen
+  }
+
+  /**
+   * The string of the complete text message (its final piece appended); with `keepBytes` its bytes are then moved
+   * out by `takeTextBytes`. Throws ERR_STRING_TOO_LONG above V8's maximum string length.
+   */
+  finishText(keepBytes: boolean): string {
+    this.tLen = 0
+    return codec.textFinish(this.tMsg as TextMessage, keepBytes)
+  }
+
+  /** The bytes of the message just finished with `keepBytes` (moved into the Buffer, not copied). */
+  takeTextBytes(): Buffer {
+    return codec.textTakeBytes(this.tMsg as TextMessage)
+  }
+
+  /** Frees the text message (the connection is closing): nothing of it stays allocated. */
+  private dropText(): void {
+    const msg = this.tMsg
+    if (msg === null) return
+    this.tMsg = null
+    this.tLen = 0
+    codec.textReset(msg)
   }
 
   private run(): void {
@@ -303,6 +370,10 @@ export class Receiver {
       }
       if (this.pBuf !== null) {
         this.feedPending(cur)
+        continue
+      }
+      if (this.pHeld) {
+        this.feedText(cur)
         continue
       }
       if (this.hdrLen > 0) {
@@ -371,12 +442,22 @@ export class Receiver {
       this.pLen = len
       this.pPos = 0
       const opcode = bits & 0x0f
-      this.pText = opcode < 8 && this.mOpcode === OPCODE_TEXT
-      if (len > PENDING_MIN && !this.pText) {
+      const text = opcode < 8 && this.mOpcode === OPCODE_TEXT
+      const defer = (this.opts.flags & PARSE_DEFER_TEXT) !== 0
+      if (text && defer && this.sink._holdsText?.() === true) {
+        this.pHeld = true
+        this.pText = false
+        if (opcode === OPCODE_TEXT && this.tLen !== 0) codec.textReset(this.tMsg as TextMessage)
+        this.tMsg ??= codec.textCreate()
+      } else if (len > PENDING_MIN && !text) {
+        this.pText = false
         this.pBuf = EMPTY
         this.pParts = []
       } else {
         this.pBuf = Buffer.allocUnsafe(Math.min(len, PENDING_MIN))
+        // Under deferText the sink validates it (appendText), as it does the fragments the parse left unchecked.
+        this.pText = text && !defer
+        if (text && defer) this.pBits = bits | D_TEXT_UNCHECKED
       }
       if (this.fromHdr) this.hdrLen = 0
       else this.pos = consumed
@@ -490,6 +571,37 @@ export class Receiver {
       }
     }
     this.sink._receiveFrame(this.pBits, pBuf, this.pKey)
+  }
+
+  /** The next piece of a text frame crossing chunks, into the text message: unmasked, validated, fail-fast. */
+  private feedText(cur: Buffer): void {
+    const pLen = this.pLen
+    const at = this.pPos
+    const n = Math.min(pLen - at, cur.length - this.pos)
+    const bits = this.pBits
+    let key = -1
+    if ((bits & 0x100) !== 0) {
+      // The key rotated by the payload bytes already seen (k0 is the top byte of pKey).
+      const k = this.pKey >>> 0
+      const s = (at & 3) * 8
+      key = s === 0 ? k : ((k << s) | (k >>> (32 - s))) >>> 0
+    }
+    const complete = at + n === pLen
+    const fin = (bits & 0x80) !== 0
+    const next = complete ? (fin ? TEXT_FINAL : TEXT_FRAME_END) : pLen - at - n
+    const piece = cur.subarray(this.pos, this.pos + n)
+    const total = codec.textAppend(this.tMsg as TextMessage, piece, key, next)
+    this.pos += n
+    this.pPos = at + n
+    if (total < 0) {
+      this.fail(ErrorCode.InvalidUtf8, { bits, length: pLen })
+      return
+    }
+    this.tLen = total
+    if (!complete) return
+    this.pHeld = false
+    if (fin) this.mOpcode = this.mBytes = this.mUtf8 = this.mFragments = 0
+    this.sink._receiveFrame(bits | TEXT_HELD, EMPTY, this.pKey)
   }
 
   private fail(error: ErrorCode, detail: { bits: number; length: number | bigint }): void {

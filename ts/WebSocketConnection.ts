@@ -34,11 +34,11 @@ import { ConnectionBase } from './connection/base.js'
 import { sharedOptions } from './connection/options.js'
 import { beginReceiving, endReceiving } from './connection/outbox.js'
 import { listenToSocket, ownSocket } from './connection/socket.js'
-import { emitText, utf8Bytes } from './connection/text.js'
+import { emitText, RECENT_MIN, utf8Bytes } from './connection/text.js'
 import type { Extension, SendCallback } from './connection/types.js'
 import { DeflateSession } from './deflate/session.js'
 import type { DeflateHost } from './deflate/session.js'
-import { Receiver } from './Receiver.js'
+import { Receiver, TEXT_HELD } from './Receiver.js'
 import type { ReceiverSink } from './Receiver.js'
 import { controlPayload, truncateUtf8, writeFrame, writeMessage, writeText } from './Sender.js'
 import { WebSocketFrame } from './WebSocketFrame.js'
@@ -80,6 +80,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   private _queuedPongs = 0
   /** The fragmented message being received (created at the first fragmented message). */
   private _assembler: MessageAssembler | null = null
+  /** UTF-8 state of unchecked text frames handed out after assembleFragments was switched off (`_checkFrameText`). */
+  private _frameUtf8 = 0
   /** @internal permessage-deflate (null unless negotiated). */
   readonly _deflate: DeflateSession | null
   // Created when first read (idle memory, issue 7): the usual values are an empty list and [the peer's address].
@@ -223,13 +225,27 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     }
   }
 
+  /**
+   * @internal Receiver callback: a text frame crossing chunks may go into the receiver's text message (validated
+   * there once), unless frames are handed out or a replaced processFrame must see each frame's payload.
+   */
+  _holdsText(): boolean {
+    return this.assembleFragments && this.processFrame === baseProcessFrame
+  }
+
   /** @internal Receiver callback: one complete, validated frame. */
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void {
+    if ((bits & TEXT_HELD) !== 0) {
+      // Its payload is in the receiver's text message already (`_holdsText` said so when it began).
+      this._processFrame(bits, payload)
+      return
+    }
     let frame: WebSocketFrame | null = null
     if (!this.assembleFragments) {
       if ((bits & D_TEXT_UNCHECKED) !== 0) {
-        // Left to the decode, but assembleFragments was switched off since: frames are handed out validated.
-        if (!codec.isValidUtf8(payload)) {
+        // Left to the message, but assembleFragments was switched off since: frames are handed out validated (a
+        // fragment as a continuation of the frames before it).
+        if (!this._checkFrameText(bits, payload)) {
           this.drop(1007, TEXT_INVALID_UTF8)
           return
         }
@@ -271,8 +287,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       head.writeUInt16BE(frame.closeStatus & 0xffff, 0)
       payload = Buffer.concat([head, payload])
     }
-    // A whole text message in one frame is validated by its decode: the parse left it so (PARSE_DEFER_TEXT), and a
-    // frame object carries no mark of that.
+    // A whole text message in one frame is validated by its decode, the frames of a fragmented one as they are
+    // appended to the message: the parse left them so (PARSE_DEFER_TEXT), and a frame object carries no mark of that.
     this._processFrame(frame.opcode === 0x01 && frame.fin ? bits | D_TEXT_UNCHECKED : bits, payload)
   }
 
@@ -280,14 +296,32 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     const opcode = bits & 0x0f
     if (opcode < 8) {
       if (!this.assembleFragments) return
+      const fin = (bits & 0x80) !== 0
       if (opcode !== 0 && this._deflate !== null) this._deflate.compressed = (bits & 0x40) !== 0
-      if ((bits & 0x80) !== 0 && opcode !== 0) {
-        this._complete(opcode, payload, (bits & D_TEXT_UNCHECKED) === 0)
-      } else {
-        const assembler = (this._assembler ??= new MessageAssembler())
-        const data = assembler.add(opcode, (bits & 0x80) !== 0, payload, this._opts.maxMessageSize)
-        if (data !== null) this._complete(assembler.opcode, data, true)
+      if ((bits & TEXT_HELD) !== 0) {
+        // A text frame that crossed chunks: its bytes are in the receiver's text message, validated.
+        if (fin) this._finishText()
+        else this._textInPieces = true
+        return
       }
+      if (fin && opcode !== 0) {
+        this._complete(opcode, payload, (bits & D_TEXT_UNCHECKED) === 0)
+        return
+      }
+      if (opcode !== 0) this._textInPieces = opcode === 0x01 && (bits & 0x40) === 0
+      if (this._textInPieces) {
+        // Uncompressed text in several frames: each appended to the receiver's text message and validated there
+        // (fail-fast, at the frame with the first invalid byte), the string made once at the end.
+        if (!this._receiver.appendText(payload, opcode !== 0, fin)) {
+          this.drop(1007, TEXT_INVALID_UTF8)
+          return
+        }
+        if (fin) this._finishText()
+        return
+      }
+      const assembler = (this._assembler ??= new MessageAssembler())
+      const data = assembler.add(opcode, fin, payload, this._opts.maxMessageSize)
+      if (data !== null) this._complete(assembler.opcode, data, true)
       return
     }
     if (opcode === 0x09) this._handlePing(payload)
@@ -339,6 +373,36 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     } else {
       this.emit('message', { type: 'binary', binaryData: data })
     }
+  }
+
+  /** The receiver's text message is complete: its string (made from its validated bytes) to the listeners. */
+  private _finishText(): void {
+    this._textInPieces = false
+    const receiver = this._receiver
+    const keep = receiver.textLength() >= RECENT_MIN
+    let text: string
+    try {
+      text = receiver.finishText(keep)
+    } catch (err) {
+      // As in _deliver: only V8's string-length failure is a size limit.
+      if (!isStringTooLong(err)) throw err
+      this.drop(1009, 'Maximum message size exceeded.')
+      return
+    }
+    emitText(this, { type: 'utf8', utf8Data: text }, text, keep ? receiver.takeTextBytes() : null)
+  }
+
+  /**
+   * The UTF-8 of an unchecked text frame handed out as a `'frame'` (assembleFragments switched off after the parse
+   * deferred it): a whole message at once, fragments as a stream (`_frameUtf8` carries the cut code point).
+   */
+  private _checkFrameText(bits: number, payload: Buffer): boolean {
+    const opcode = bits & 0x0f
+    const fin = (bits & 0x80) !== 0
+    if (opcode !== 0) this._frameUtf8 = 0
+    const state = codec.utf8Stream(this._frameUtf8, payload, fin)
+    this._frameUtf8 = state < 0 ? 0 : state
+    return state >= 0
   }
 
   private _handlePing(payload: Buffer): void {

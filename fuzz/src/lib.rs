@@ -302,3 +302,72 @@ pub fn text_split(data: &[u8]) {
         }
     }
 }
+
+/// Issue 16's accumulator (`text_message::TextMessage`, what `textAppend`/`textFinish` run natively): the input (after
+/// two control bytes: the chop seed and the mask choice) cut at every split point, and chopped into random pieces
+/// (0-length ones included), masked with the key rotated to each piece's offset or not. At each: the message fails
+/// exactly at the piece holding std's first impossible byte (or with the final piece on a truncated code point),
+/// else `finish` — simdutf's non-validating transcoders over the validated bytes — gives std's code units in the
+/// smallest form; nothing is appended after the final piece, and `take` hands back exactly the input.
+pub fn text_message(data: &[u8]) {
+    use ferrosocket_core::text_message::{Next, TextMessage};
+    let [seed, mode, input @ ..] = data else { return };
+    let input = &input[..input.len().min(400)];
+    let key = [0x37, *seed, 0x21, *mode];
+    let masked = mode & 1 == 1;
+    let wire: Vec<u8> = if masked {
+        input.iter().enumerate().map(|(i, b)| b ^ key[i & 3]).collect()
+    } else {
+        input.to_vec()
+    };
+    let want = std::str::from_utf8(input).ok().map(|s| s.encode_utf16().collect::<Vec<_>>());
+    // The first byte after which std calls the prefix definitely invalid (None: valid, or only cut at the end).
+    let bad = (1..=input.len())
+        .find(|&n| matches!(std::str::from_utf8(&input[..n]), Err(e) if e.error_len().is_some()))
+        .map(|n| n - 1);
+    let run = |cuts: &[usize]| {
+        let mut m = TextMessage::new();
+        let mut from = 0;
+        for (i, &n) in cuts.iter().enumerate() {
+            let to = from + n;
+            let last = i + 1 == cuts.len();
+            let rot =
+                [key[from & 3], key[(from + 1) & 3], key[(from + 2) & 3], key[(from + 3) & 3]];
+            let next = if last { Next::Final } else { Next::Frame(input.len() - to) };
+            match m.append(&wire[from..to], masked.then_some(rot), next) {
+                Ok(total) => assert_eq!(total, to),
+                Err(()) => {
+                    // Fail-fast, exactly: the piece holding that byte, or the final piece when the text ends inside
+                    // a code point.
+                    let here = bad.is_some_and(|b| from <= b && b < to) || (last && bad.is_none());
+                    assert!(
+                        want.is_none() && here,
+                        "{cuts:?} failed at piece {i}, first bad byte {bad:?}"
+                    );
+                    assert_eq!(m.append(b"", None, Next::Final), Err(()));
+                    return;
+                }
+            }
+            from = to;
+        }
+        let (mut latin1, mut utf16) = (Vec::new(), Vec::new());
+        let d = m.finish(&mut latin1, &mut utf16).expect("valid and complete");
+        let units: Vec<u16> = match d {
+            Decoded::Ascii => m.bytes().iter().map(|&b| u16::from(b)).collect(),
+            Decoded::Latin1(n) => latin1[..n].iter().map(|&b| u16::from(b)).collect(),
+            Decoded::Utf16(n) => utf16[..n].to_vec(),
+        };
+        assert_eq!(Some(units), want, "{cuts:?}");
+        assert_eq!(m.append(b"x", None, Next::Final), Err(()), "nothing after the final piece");
+        assert!(m.finish(&mut latin1, &mut utf16).is_none());
+        let mut again = TextMessage::new();
+        again.append(input, None, Next::Final).expect("valid");
+        assert_eq!(again.take(), input);
+    };
+    for i in 0..=input.len() {
+        run(&[i, input.len() - i]);
+    }
+    let mut cuts = chop(input.len(), u32::from(*seed) << 8 | u32::from(*mode), 9);
+    cuts.push(0); // a 0-length final piece
+    run(&cuts);
+}

@@ -7,13 +7,14 @@ use std::path::Path;
 
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 6] = [
+const TARGETS: [(&str, Check); 7] = [
     ("header_parse", ferrosocket_core_fuzz::header_parse),
     ("parse_frames", ferrosocket_core_fuzz::parse_frames),
     ("utf8_stream", ferrosocket_core_fuzz::utf8_stream),
     ("unmask", ferrosocket_core_fuzz::unmask),
     ("decode_text", ferrosocket_core_fuzz::decode_text),
     ("text_split", ferrosocket_core_fuzz::text_split),
+    ("text_message", ferrosocket_core_fuzz::text_message),
 ];
 
 #[test]
@@ -91,6 +92,7 @@ fn seeded_random_inputs() {
         ferrosocket_core_fuzz::utf8_stream(&utf8);
         ferrosocket_core_fuzz::decode_text(&utf8);
         ferrosocket_core_fuzz::text_split(&utf8);
+        ferrosocket_core_fuzz::text_message(&utf8);
         let mut latin1 = vec![(i % 256) as u8];
         latin1.extend("héllo wörld ÿ ".repeat(1 + i % 7).as_bytes());
         ferrosocket_core_fuzz::decode_text(&latin1);

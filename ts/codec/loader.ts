@@ -21,8 +21,10 @@ import type { Codec } from './types.js'
  * `crates/ferrosocket-node/src/cold.rs`). Raised with every change of the addon's exports or of their meaning;
  * `codec-loader.spec.ts` records the export list of each version, so an export added without raising it fails.
  * 2: decodeUtf8 validates while transcoding (simdutf) and parseFrames takes PARSE_DEFER_TEXT; maskFrame required.
+ * 3: textCreate/textAppend/textFinish/textTakeBytes/textReset (text messages in pieces, validated once); under
+ *    PARSE_DEFER_TEXT parseFrames leaves every uncompressed text frame unvalidated (D_TEXT_UNCHECKED).
  */
-export const ABI_VERSION = 2
+export const ABI_VERSION = 3
 
 /** One failed attempt to load the addon. */
 export interface LoadError {

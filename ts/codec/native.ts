@@ -11,7 +11,7 @@
  * addon still rejects out-of-range offsets and aliasing arrays itself (RangeError), so a call that
  * bypasses the seam can never read or write outside the caller's buffers.
  */
-import type { Codec, ErrorCode } from './types.js'
+import type { Codec, ErrorCode, TextMessage } from './types.js'
 import { decodeUtf8 as twinDecodeUtf8 } from './twin/utf8.js'
 
 /** The functions the addon exports (napi-rs camelCase names). */
@@ -35,6 +35,19 @@ export interface NativeAddon {
    * UTF-8 (see `Codec.decodeText`). A RangeError with code ERR_STRING_TOO_LONG above V8's maximum string length.
    */
   decodeUtf8(buffer: Uint8Array): string | undefined
+  /** `Codec.textCreate`: an external owning a `ferrosocket_core::text_message::TextMessage`. */
+  textCreate(): TextMessage
+  /** `Codec.textAppend`. */
+  textAppend(message: TextMessage, source: Uint8Array, key: number, next: number): number
+  /** `Codec.textFinish`: the string made with simdutf's non-validating transcoders from the appended bytes. */
+  textFinish(message: TextMessage, keepBytes: boolean): string
+  /**
+   * `Codec.textTakeBytes`: the Buffer the bytes were appended into (only the addon referenced it until now), or a
+   * Uint8Array view of its first bytes when the message does not fill it.
+   */
+  textTakeBytes(message: TextMessage): Uint8Array
+  /** `Codec.textReset`. */
+  textReset(message: TextMessage): void
   /**
    * `Codec.parseFrames` with the numbers in one array:
    * `params` = [start, end, flags, maxFrameSize, maxMessageSize, maxFragments] (see `PARSE_PARAMS`).
@@ -69,6 +82,11 @@ export const ADDON_EXPORTS = [
   'isValidUtf8',
   'utf8Stream',
   'decodeUtf8',
+  'textCreate',
+  'textAppend',
+  'textFinish',
+  'textTakeBytes',
+  'textReset',
   'parseFrames',
   'encodeHeader',
   'encodedLength',
@@ -114,6 +132,11 @@ export function createNativeCodec(addon: NativeAddon): Codec {
     isValidUtf8,
     utf8Stream,
     decodeUtf8,
+    textCreate,
+    textAppend,
+    textFinish,
+    textTakeBytes,
+    textReset,
     parseFrames,
     encodeHeader,
     encodedLength,
@@ -137,6 +160,14 @@ export function createNativeCodec(addon: NativeAddon): Codec {
     decodeUtf8: (buffer) => decodeUtf8(buffer) ?? twinDecodeUtf8(buffer),
     // The addon validates while it transcodes (simdutf): undefined is its verdict "not UTF-8".
     decodeText: (buffer) => decodeUtf8(buffer) ?? null,
+    textCreate: () => textCreate(),
+    textAppend: (message, source, key, next) => textAppend(message, source, key, next),
+    textFinish: (message, keepBytes) => textFinish(message, keepBytes),
+    textTakeBytes(message) {
+      const bytes = textTakeBytes(message)
+      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    },
+    textReset: (message) => textReset(message),
     parseFrames(buf, start, end, opts, state, out) {
       params[0] = start
       params[1] = end

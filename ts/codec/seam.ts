@@ -13,6 +13,8 @@ import {
   checkEncodeMessage,
   checkMask,
   checkParse,
+  checkTextAppend,
+  checkTextFinish,
   checkUnmask,
   checkUtf8Stream,
 } from './validate.js'
@@ -77,6 +79,18 @@ export function validatedCodec(impl: Codec, small: Codec, min: Thresholds): Code
       checkBytes(buffer, 'buffer')
       return buffer.length < min.decodeUtf8 ? small.decodeText(buffer) : impl.decodeText(buffer)
     },
+    // A text message belongs to the backend that made it: never handed to the other one, whatever the size.
+    textCreate: () => impl.textCreate(),
+    textAppend(message, source, key, next) {
+      checkTextAppend(source, key, next)
+      return impl.textAppend(message, source, key, next)
+    },
+    textFinish(message, keepBytes) {
+      checkTextFinish(keepBytes)
+      return impl.textFinish(message, keepBytes)
+    },
+    textTakeBytes: (message) => impl.textTakeBytes(message),
+    textReset: (message) => impl.textReset(message),
     parseFrames(buf, start, end, opts, state, out) {
       checkParse(buf, start, end, opts, state, out)
       return end - start < min.parseFrames

@@ -43,10 +43,11 @@ export const PARSE_EXPECT_MASKED = 1
 /** Bit in `ParseOptions.flags`: RSV1 is allowed on the first frame of a data message (a negotiated extension such as permessage-deflate). */
 export const PARSE_ALLOW_RSV1 = 2
 /**
- * Bit in `ParseOptions.flags`: a text message that arrives whole in one complete frame (opcode 1, FIN, no RSV1) is
- * not UTF-8 validated by `parseFrames`; its descriptor has `D_TEXT_UNCHECKED` in `D_BITS`, and the caller validates
- * it while decoding it (`decodeText`: one pass over the bytes instead of two). Fragmented text, a frame whose
- * payload is still arriving, and close reasons are validated by the parse as always (fail-fast, §8.1).
+ * Bit in `ParseOptions.flags`: uncompressed text frames (opcode 1, and the continuations of a text message) are not
+ * UTF-8 validated by `parseFrames`; their descriptors have `D_TEXT_UNCHECKED` in `D_BITS` (S_UTF8 stays 0), and the
+ * caller validates each byte once: a whole message in one frame while decoding it (`decodeText`), the frames of a
+ * fragmented message as it appends them (`textAppend`: streaming, fail-fast at the frame with the first invalid
+ * byte, §8.1). Pending payloads are the caller's anyway; close reasons are validated by the parse as always.
  */
 export const PARSE_DEFER_TEXT = 4
 /** Bit in a descriptor's `D_BITS`: this text frame was not UTF-8 validated (see `PARSE_DEFER_TEXT`). */
@@ -85,6 +86,24 @@ export interface ParseOptions {
   /** Maximum frames in one data message; more → TooManyFragments (1008). 0 = unlimited. */
   maxFragments: number
 }
+
+// ---------------------------------------------------------------------------------------------
+// Text messages in pieces: `textCreate`, `textAppend`, `textFinish`, `textTakeBytes`, `textReset`
+// ---------------------------------------------------------------------------------------------
+
+declare const textMessageBrand: unique symbol
+/**
+ * A text message received in pieces (opaque): socket reads of one frame's payload, or the frames of a fragmented
+ * message. Made by `textCreate` of the same backend; the native one owns its bytes where JavaScript cannot write.
+ */
+export interface TextMessage {
+  readonly [textMessageBrand]: true
+}
+
+/** `next` of `textAppend`: this piece ends the message. */
+export const TEXT_FINAL = -1
+/** `next` of `textAppend`: this piece ends a frame of a message that goes on (how much follows is unknown). */
+export const TEXT_FRAME_END = 0
 
 // ---------------------------------------------------------------------------------------------
 // Errors: one table shared by the Rust core (`ProtocolError` enum, same numbers) and the TS twin.
@@ -190,6 +209,32 @@ export interface Codec {
    * Throws above V8's maximum string length, as `decodeUtf8` does.
    */
   decodeText(buffer: Uint8Array): string | null
+
+  // ---- text messages in pieces (§8.1, issue 16) ----
+  /** A new, empty text message. */
+  textCreate(): TextMessage
+  /**
+   * Appends one piece of a text message: `source` unmasked with `key` (the frame's masking key rotated to this
+   * piece's offset in its frame, as a big-endian u32), or copied as it is when `key` is -1, then UTF-8 validated
+   * as a continuation of the pieces before it (streaming, the code point cut by a piece's end carried over).
+   * `next`: `TEXT_FINAL` when this piece ends the message, `TEXT_FRAME_END` when it ends a frame of a message that
+   * continues, else the number of bytes of the same frame still to come (memory grows towards them with the bytes
+   * that arrive, never past them). Returns the message's length so far, or -1 as soon as a byte is seen that can
+   * never become valid UTF-8 (the same piece as `utf8Stream` fails on); the message then stays failed, and every
+   * append after the final one fails, until `textReset`.
+   */
+  textAppend(message: TextMessage, source: Uint8Array, key: number, next: number): number
+  /**
+   * The string of a message whose final piece was appended (made from the bytes validated while appending, not
+   * validated again). With `keepBytes` its bytes stay for `textTakeBytes`; otherwise the message is emptied.
+   * Throws an Error (code ERR_INVALID_STATE) when the final piece is not in (or the message failed), and above
+   * V8's maximum string length a RangeError (code ERR_STRING_TOO_LONG, the message emptied).
+   */
+  textFinish(message: TextMessage, keepBytes: boolean): string
+  /** The message's bytes, moved (not copied) into a Buffer that owns them; the message is empty afterwards. */
+  textTakeBytes(message: TextMessage): Buffer
+  /** Forgets the message in progress (failed or not) and frees its memory. */
+  textReset(message: TextMessage): void
 
   // ---- frame headers (§5.2) ----
   /**

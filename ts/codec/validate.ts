@@ -99,6 +99,17 @@ export function checkUtf8Stream(state: unknown, buffer: unknown, final: unknown)
   checkBool(final, 'final')
 }
 
+/** `message` itself is checked by the backend (only it can tell its own messages). */
+export function checkTextAppend(source: unknown, key: unknown, next: unknown): void {
+  checkBytes(source, 'source')
+  if (key !== -1) checkInt(key, 'key', 0, 0xffff_ffff)
+  checkInt(next, 'next', -1, MAX_SAFE)
+}
+
+export function checkTextFinish(keepBytes: unknown): void {
+  checkBool(keepBytes, 'keepBytes')
+}
+
 export function checkParse(buf: unknown, start: unknown, end: unknown, opts: unknown, state: unknown, out: unknown): void {
   checkBytes(buf, 'buf')
   checkInt(start, 'start', 0, buf.length)

@@ -78,6 +78,7 @@ const FLAGS = {
   _inputHeld: 1024,
   _quietResume: 2048,
   _resumeOwed: 4096,
+  _textInPieces: 8192,
 } as const
 
 /** @internal The keepalive / grace-period lists in use, by duration (for tests). */
@@ -132,6 +133,8 @@ export abstract class ConnectionBase extends EventEmitter implements DeadlineEnt
   declare _quietResume: boolean
   /** @internal `resume()` was called during a hold: the socket's `'resume'` at its end is the user's. */
   declare _resumeOwed: boolean
+  /** @internal The fragmented message in progress is uncompressed text: its frames go to the receiver's text message. */
+  declare _textInPieces: boolean
   private _maskBytes: Buffer | null = null
   private _frameHeader: Buffer | null = null
   /** @internal This turn's frames (created at the first send; see outbox.ts). */

@@ -7,14 +7,17 @@
 import type { EventEmitter } from 'node:events'
 
 /** Below this many bytes encoding is cheaper than the bookkeeping. */
-const RECENT_MIN = 1024
+export const RECENT_MIN = 1024
 
 let recentText: string | null = null
 let recentBytes: Buffer | null = null
 
-/** Emits `message` for a text message whose string is `text` and whose UTF-8 bytes are `data`. */
-export function emitText(emitter: EventEmitter, message: object, text: string, data: Buffer): void {
-  if (data.length < RECENT_MIN) {
+/**
+ * Emits `message` for a text message whose string is `text` and whose UTF-8 bytes are `data` (null: not kept, for
+ * a message below RECENT_MIN bytes).
+ */
+export function emitText(emitter: EventEmitter, message: object, text: string, data: Buffer | null): void {
+  if (data === null || data.length < RECENT_MIN) {
     emitter.emit('message', message)
     return
   }

@@ -13,6 +13,7 @@ pub mod header;
 pub mod mask;
 pub mod parse;
 pub mod text;
+pub mod text_message;
 pub mod utf8;
 
 #[cfg(test)]

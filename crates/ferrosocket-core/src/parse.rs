@@ -29,9 +29,10 @@ pub const D_MASK_KEY: usize = 3;
 pub const PARSE_EXPECT_MASKED: u32 = 1;
 /// Flag: RSV1 is allowed on the first frame of a data message (permessage-deflate).
 pub const PARSE_ALLOW_RSV1: u32 = 2;
-/// Flag: a text message that arrives whole in one complete frame (opcode 1, FIN, no RSV1) is not UTF-8
-/// validated here; its descriptor gets `D_TEXT_UNCHECKED` and the caller validates it while decoding it
-/// (`text::decode`, one pass). Fragmented text, pending payloads and close reasons are validated as always.
+/// Flag: uncompressed text frames are not UTF-8 validated here; their descriptors get `D_TEXT_UNCHECKED` and the
+/// caller validates each byte once: a whole message in one frame while decoding it (`text::decode`), the frames of
+/// a fragmented message as it appends them (`text_message`). The message state's `S_UTF8` stays 0. Pending payloads
+/// are the caller's anyway; close reasons are validated as always.
 pub const PARSE_DEFER_TEXT: u32 = 4;
 /// Bit in `D_BITS` of a text frame left unvalidated under `PARSE_DEFER_TEXT`.
 pub const D_TEXT_UNCHECKED: u16 = 0x200;
@@ -204,8 +205,9 @@ pub fn parse_frames(
             let op = if opcode != 0 { first_opcode } else { msg_opcode };
             let mut utf8 = msg_utf8;
             // Text, not compressed (compressed payloads are validated after inflating).
-            if op == 1.0 && defer_text && opcode == 1 && b0 & FIN != 0 {
-                // A whole message in one frame (a text opcode cannot arrive inside a message).
+            if op == 1.0 && defer_text {
+                // The caller validates it once: a whole message in one frame as it decodes it, a fragment as it
+                // appends it to the message (`text_message`).
                 descriptor[0] =
                     f64::from(u16::from(b0) | if masked { 0x100 } else { 0 } | D_TEXT_UNCHECKED);
             } else if op == 1.0 {

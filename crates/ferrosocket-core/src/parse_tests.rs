@@ -186,7 +186,7 @@ fn rsv1_messages_are_not_utf8_validated() {
 }
 
 #[test]
-fn defer_text_leaves_only_whole_single_frame_text_unvalidated() {
+fn defer_text_leaves_every_uncompressed_text_frame_unvalidated() {
     let defer = ParseLimits { flags: PARSE_DEFER_TEXT, ..UNLIMITED };
     // A whole invalid text message in one frame: delivered, marked, parsing goes on to the next frame.
     let r = run(&hex("8102 61ff 8201 00"), &defer);
@@ -196,11 +196,19 @@ fn defer_text_leaves_only_whole_single_frame_text_unvalidated() {
     // Without the flag the same bytes stop at the text frame.
     let r = run(&hex("8102 61ff 8201 00"), &UNLIMITED);
     assert_eq!((r.count, r.state[S_ERROR]), (0, f64::from(InvalidUtf8 as u8)));
-    // Fragmented text is still validated (fail-fast at the first fragment), and never marked.
+    // Fragments too (the caller appends them to the message, validating each byte once), and S_UTF8 stays 0 even
+    // with a code point cut between two fragments.
     let r = run(&hex("0102 61ff 8001 62"), &defer);
+    assert_eq!((r.count, r.state[S_ERROR]), (2, 0.0));
+    let unchecked = |b: u16| f64::from(b | D_TEXT_UNCHECKED);
+    assert_eq!((r.out[D_BITS], r.out[FRAME_STRIDE + D_BITS]), (unchecked(0x01), unchecked(0x80)));
+    let r = run(&hex("0101 ce"), &defer);
+    assert_eq!((r.count, r.state[S_UTF8], r.state[S_MESSAGE_OPCODE]), (1, 0.0, 1.0));
+    let r = run(&hex("0101 ce"), &UNLIMITED);
+    assert_eq!((r.count, r.state[S_UTF8]), (1, f64::from(0x01ce_0000u32)));
+    // Without the flag the first invalid fragment stops the parse (fail-fast).
+    let r = run(&hex("0102 61ff 8001 62"), &UNLIMITED);
     assert_eq!((r.count, r.state[S_ERROR]), (0, f64::from(InvalidUtf8 as u8)));
-    let r = run(&hex("0101 61 8001 62"), &defer);
-    assert_eq!((r.count, r.out[D_BITS], r.out[FRAME_STRIDE + D_BITS]), (2, 1.0, 128.0));
     // A pending text frame is never marked (its bytes are validated as they arrive).
     let r = run(&hex("8105 6162"), &defer);
     assert_eq!((r.count, r.state[S_PENDING], r.out[D_BITS]), (0, 1.0, 129.0));

@@ -12,7 +12,7 @@ const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 /// Version of the addon's calling convention and export list; the TS loader refuses a mismatch. Raise it with
 /// every change of the exports (`ts/codec/loader.ts` says what each version added).
-const ABI_VERSION: f64 = 2.0;
+const ABI_VERSION: f64 = 3.0;
 
 fn is_safe_index(v: f64) -> bool {
     v.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&v)

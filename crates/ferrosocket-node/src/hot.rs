@@ -265,6 +265,63 @@ thread_local! {
 /// Scratch bytes kept between calls (per vector); a larger message gets it freed after its call.
 const SCRATCH_KEEP: usize = 1 << 20;
 
+/// Run `f` with this thread's transcoding scratch (Latin-1, UTF-16), trimmed afterwards to `SCRATCH_KEEP`.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u16>) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut scratch = cell.borrow_mut();
+        let (latin1, utf16) = &mut *scratch;
+        let r = f(latin1, utf16);
+        if latin1.len() > SCRATCH_KEEP {
+            *latin1 = Vec::new();
+        }
+        if utf16.len() > SCRATCH_KEEP {
+            *utf16 = Vec::new();
+        }
+        r
+    })
+}
+
+/// The JS string of `decoded` (`Ascii`: the code units are `ascii`), or a RangeError with Node's code
+/// ERR_STRING_TOO_LONG when V8 refuses it (above its maximum string length).
+pub(crate) fn js_string(
+    env: napi_env,
+    decoded: text::Decoded,
+    ascii: &[u8],
+    latin1: &[u8],
+    utf16: &[u16],
+) -> JsResult {
+    let mut v = core::ptr::null_mut();
+    let status = match decoded {
+        // SAFETY: valid env, pointers to `n` initialised units (slice lengths fit isize), out-param.
+        text::Decoded::Ascii => unsafe {
+            sys::napi_create_string_latin1(env, ascii.as_ptr().cast(), ascii.len() as isize, &mut v)
+        },
+        // SAFETY: as above (`n` ≤ the slice's length, written by the transcoder).
+        text::Decoded::Latin1(n) => unsafe {
+            sys::napi_create_string_latin1(env, latin1[..n].as_ptr().cast(), n as isize, &mut v)
+        },
+        // SAFETY: as above.
+        text::Decoded::Utf16(n) => unsafe {
+            sys::napi_create_string_utf16(env, utf16[..n].as_ptr(), n as isize, &mut v)
+        },
+    };
+    if status == sys::Status::napi_ok {
+        Ok(v)
+    } else {
+        // Node's own code for this failure (Buffer#toString throws ERR_STRING_TOO_LONG), so that callers
+        // can tell it from any other error whichever backend runs.
+        // SAFETY: valid env; static NUL-terminated strings.
+        unsafe {
+            sys::napi_throw_range_error(
+                env,
+                c"ERR_STRING_TOO_LONG".as_ptr(),
+                c"Cannot create a string longer than V8's maximum length".as_ptr(),
+            )
+        };
+        Err(Thrown)
+    }
+}
+
 /// decodeUtf8(buffer) → the string of valid UTF-8 `buffer` (one-byte when every character is ≤ U+00FF,
 /// as V8 makes it), or undefined when `buffer` is not valid UTF-8: validated while transcoding, in one
 /// simdutf pass (`text::decode`). A RangeError (code ERR_STRING_TOO_LONG) when the string would exceed
@@ -275,47 +332,9 @@ fn decode_utf8(cx: &Call<'_>) -> JsResult {
     let (p, len) = a_buf.bytes(c"\"buffer\" must be a Uint8Array")?;
     // SAFETY: live typed array, read only; not touched by the string creation below.
     let src = unsafe { slice::from_raw_parts(p, len) };
-    SCRATCH.with(|cell| {
-        let mut scratch = cell.borrow_mut();
-        let (latin1, utf16) = &mut *scratch;
-        let mut v = core::ptr::null_mut();
-        let status = match text::decode(src, latin1, utf16) {
-            None => return js_undefined(),
-            // SAFETY: valid env, pointers to `n` initialised units (slice lengths fit isize),
-            // out-param.
-            Some(text::Decoded::Ascii) => unsafe {
-                sys::napi_create_string_latin1(env, src.as_ptr().cast(), len as isize, &mut v)
-            },
-            // SAFETY: as above.
-            Some(text::Decoded::Latin1(n)) => unsafe {
-                sys::napi_create_string_latin1(env, latin1.as_ptr().cast(), n as isize, &mut v)
-            },
-            // SAFETY: as above.
-            Some(text::Decoded::Utf16(n)) => unsafe {
-                sys::napi_create_string_utf16(env, utf16.as_ptr(), n as isize, &mut v)
-            },
-        };
-        if latin1.len() > SCRATCH_KEEP {
-            *latin1 = Vec::new();
-        }
-        if utf16.len() > SCRATCH_KEEP {
-            *utf16 = Vec::new();
-        }
-        if status == sys::Status::napi_ok {
-            Ok(v)
-        } else {
-            // Node's own code for this failure (Buffer#toString throws ERR_STRING_TOO_LONG), so that callers
-            // can tell it from any other error whichever backend runs.
-            // SAFETY: valid env; static NUL-terminated strings.
-            unsafe {
-                sys::napi_throw_range_error(
-                    env,
-                    c"ERR_STRING_TOO_LONG".as_ptr(),
-                    c"Cannot create a string longer than V8's maximum length".as_ptr(),
-                )
-            };
-            Err(Thrown)
-        }
+    with_scratch(|latin1, utf16| match text::decode(src, latin1, utf16) {
+        None => js_undefined(),
+        Some(d) => js_string(env, d, src, latin1, utf16),
     })
 }
 

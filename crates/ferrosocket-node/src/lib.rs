@@ -9,17 +9,19 @@
 
 mod cold;
 mod hot;
+mod message;
 mod raw;
 
 use napi::{bindgen_prelude::Object, Env, JsValue, Result};
 use napi_derive::napi;
 
-/// Registers the exports: `hot.rs` (per chunk / per frame) and `cold.rs` (the rest).
+/// Registers the exports: `hot.rs` (per chunk / per frame), `message.rs` (text messages in pieces), `cold.rs`.
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
     // SAFETY: module initialisation: a valid env and the module's exports object.
     unsafe {
         hot::register(env.raw(), exports.raw())?;
+        message::register(env.raw(), exports.raw())?;
         cold::register(env.raw(), exports.raw())
     }
 }

@@ -1,6 +1,6 @@
 /**
  * The pure-TypeScript twin of the Rust core (`crates/ferrosocket-core`), module for module: mask, utf8, header,
- * parse, fragment, close, error. `twinCodec` is the raw implementation (arguments trusted: the seam validates
+ * parse, fragment, close, error, text_message (`textMessage.ts`). `twinCodec` is the raw implementation (arguments trusted: the seam validates
  * once and uses it below the native thresholds); `tsCodec` is the validated `Codec` the 'ts' backend exports.
  */
 import { NO_THRESHOLDS, validatedCodec } from '../seam.js'
@@ -10,6 +10,7 @@ import { encodedLength, encodeMessage } from './fragment.js'
 import { encodeHeader } from './header.js'
 import { mask, unmask } from './mask.js'
 import { parseFrames } from './parse.js'
+import { textAppend, textCreate, textFinish, textReset, textTakeBytes } from './textMessage.js'
 import { decodeText, decodeUtf8, isValidUtf8, utf8Stream } from './utf8.js'
 
 /** The twin without argument checks. Internal: callers must have run the `validate.ts` checks. */
@@ -21,6 +22,11 @@ export const twinCodec: Codec = {
   utf8Stream,
   decodeUtf8,
   decodeText,
+  textCreate,
+  textAppend,
+  textFinish,
+  textTakeBytes,
+  textReset,
   parseFrames,
   encodeHeader,
   encodedLength,

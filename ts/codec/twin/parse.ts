@@ -198,8 +198,9 @@ export function parseFrames(
       }
     } else {
       let nextUtf8 = utf8
-      if (op === 1 && fin && opcode === 1 && (opts.flags & PARSE_DEFER_TEXT) !== 0) {
-        // A whole text message in one complete frame: the caller validates it as it decodes it (one pass).
+      if (op === 1 && (opts.flags & PARSE_DEFER_TEXT) !== 0) {
+        // The caller validates it once: a whole message in one frame as it decodes it, a fragment as it appends it
+        // to the message (`textAppend`).
         descBits = bits | D_TEXT_UNCHECKED
       } else if (op === 1) {
         nextUtf8 = utf8StreamRange(utf8, buf, payloadStart, payloadEnd, fin)
