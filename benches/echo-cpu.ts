@@ -10,7 +10,9 @@
  * is a fresh child process: warm-up, then batches timed with `process.cpuUsage()` (user + system) around the
  * feeding only; the cell reports the fastest batch (the least disturbed by other load), and the table the median
  * of the cells over rounds. Rounds interleave the implementations, the order rotating. `--baseline` loads an
- * earlier commit's build (its `index.js`, which loads its own addon) as `base`.
+ * earlier commit's build (its `index.js`, which loads its own addon) as `base`. `ws`: ws 8 (with bufferutil and
+ * utf-8-validate when installed) set up on the same socket as its WebSocketServer does, echoing the Buffer as the
+ * e2e server does — it hands out no string, which the WebSocket-Node API must.
  */
 import { fork } from 'node:child_process'
 import { Duplex } from 'node:stream'
@@ -111,33 +113,32 @@ interface Conn {
   _addSocketEventListeners?: () => void
 }
 
+/** ws 8 as its WebSocketServer sets a connection up (`completeUpgrade`), echoing as the e2e server does. */
+async function wsEcho(socket: NullSocket, onMessage: () => void): Promise<void> {
+  const { WebSocket } = (await import('ws')) as unknown as {
+    WebSocket: new (a: null, b: undefined, o: object) => {
+      setSocket(s: Duplex, head: Buffer, o: object): void
+      on(e: 'message', fn: (data: Buffer, isBinary: boolean) => void): void
+      send(data: Buffer, o: { binary: boolean }): void
+    }
+  }
+  const options = { maxPayload: MAX, allowSynchronousEvents: true, skipUTF8Validation: false }
+  const ws = new WebSocket(null, undefined, options)
+  ws.setSocket(socket, Buffer.alloc(0), options)
+  ws.on('message', (data, isBinary) => {
+    onMessage()
+    ws.send(data, { binary: isBinary })
+  })
+}
+
 async function child(impl: string, entry: string, id: string): Promise<void> {
   const w = WORKLOADS.find((x) => x.id === id)!
   if (impl === 'ts') process.env.FERROSOCKET_BACKEND = 'ts'
   else process.env.FERROSOCKET_BACKEND = 'native'
-  const lib = (await import(entry)) as { connection: new (...a: unknown[]) => Conn }
   const socket = new NullSocket()
-  // The connection's timers (keepalive) must not keep the child alive after it reported.
-  const conn = new lib.connection(socket, [], undefined, false, {
-    maxReceivedFrameSize: MAX,
-    maxReceivedMessageSize: MAX,
-    fragmentOutgoingMessages: true,
-    fragmentationThreshold: 0x4000,
-    // WebSocketServer's defaults (the e2e server runs with them): keepalive pings after 20 s of silence.
-    keepalive: true,
-    keepaliveInterval: 20000,
-    keepaliveGracePeriod: 10000,
-    dropConnectionOnKeepaliveTimeout: true,
-    assembleFragments: true,
-    disableNagleAlgorithm: true,
-    closeTimeout: 5000,
-  })
   let got = 0
-  conn.on('message', (m) => {
-    got++
-    if (m.type === 'utf8') conn.sendUTF(m.utf8Data!)
-    else conn.sendBytes(m.binaryData!)
-  })
+  if (impl === 'ws') await wsEcho(socket, () => got++)
+  else await ferroEcho(entry, socket, () => got++)
   const wire = frame(w, payload(w))
   // The reads a peer's write of this frame gives: 64 KiB at a time; small frames one per read.
   const cuts: [number, number][] = []
@@ -153,7 +154,8 @@ async function child(impl: string, entry: string, id: string): Promise<void> {
     const chunks = prepare()
     const before = got
     const t0 = process.cpuUsage()
-    for (let i = 0; i < chunks.length; i++) conn.handleSocketData(chunks[i] as Buffer)
+    // As Node's stream does: the 'data' listeners (ours: handleSocketData; ws: its receiver) run synchronously.
+    for (let i = 0; i < chunks.length; i++) socket.emit('data', chunks[i] as Buffer)
     const t = process.cpuUsage(t0)
     if (got - before !== w.batch) throw new Error(`${impl} ${id}: ${got - before} messages of ${w.batch}`)
     // Let the turn end (setImmediate flushes, GC of the batch) outside the timed part.
@@ -161,12 +163,37 @@ async function child(impl: string, entry: string, id: string): Promise<void> {
     if (r < 3) continue
     best = Math.min(best, ((t.user + t.system) * 1000) / w.batch)
   }
-  const expectOut = got * (wire.length - 4) // unmasked replies: 4 bytes less each (header sizes match)
-  if (socket.written < expectOut * 0.99) throw new Error(`${impl} ${id}: wrote ${socket.written} of ~${expectOut}`)
+  // Replies are unmasked: 4 bytes less per frame than the masked input (ours may fragment: a few header bytes more).
+  const expectOut = got * (wire.length - 4)
+  if (socket.written < expectOut) throw new Error(`${impl} ${id}: wrote ${socket.written} of ${expectOut}`)
   // Run alone (`--child native dist/index.js binary-1MiB`, e.g. under --cpu-prof): the result on stdout.
   if (process.send) process.send({ nsPerMsg: best })
   else console.log(`${impl} ${id}: ${(best / 1000).toFixed(2)} µs/msg`)
   process.exit(0)
+}
+
+async function ferroEcho(entry: string, socket: NullSocket, onMessage: () => void): Promise<void> {
+  const lib = (await import(entry)) as { connection: new (...a: unknown[]) => Conn }
+  const conn = new lib.connection(socket, [], undefined, false, {
+    maxReceivedFrameSize: MAX,
+    maxReceivedMessageSize: MAX,
+    fragmentOutgoingMessages: true,
+    fragmentationThreshold: 0x4000,
+    // WebSocketServer's defaults (the e2e server runs with them): keepalive pings after 20 s of silence.
+    keepalive: true,
+    keepaliveInterval: 20000,
+    keepaliveGracePeriod: 10000,
+    dropConnectionOnKeepaliveTimeout: true,
+    assembleFragments: true,
+    disableNagleAlgorithm: true,
+    closeTimeout: 5000,
+  })
+  conn.on('message', (m) => {
+    onMessage()
+    if (m.type === 'utf8') conn.sendUTF(m.utf8Data!)
+    else conn.sendBytes(m.binaryData!)
+  })
+  conn._addSocketEventListeners?.()
 }
 
 async function main(): Promise<void> {
@@ -174,7 +201,7 @@ async function main(): Promise<void> {
   const rounds = Number(args.get('rounds') ?? 5)
   const baseline = args.get('baseline')
   const ids = args.get('workloads')?.split(',') ?? WORKLOADS.map((w) => w.id)
-  const impls = args.get('impls')?.split(',') ?? ['native', 'ts', ...(baseline ? ['base'] : [])]
+  const impls = args.get('impls')?.split(',') ?? ['native', 'ts', 'ws', ...(baseline ? ['base'] : [])]
   const entryOf = (impl: string): string =>
     impl === 'base' ? join(resolve(baseline as string), 'index.js') : join(here, '..', 'dist', 'index.js')
   const cells = new Map<string, number[]>()
