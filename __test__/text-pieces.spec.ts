@@ -14,8 +14,7 @@ import type { ExecutionContext } from 'ava'
 import { codec, loadNativeCodec, tsCodec } from '../ts/codec/index.js'
 import { TEXT_FINAL, TEXT_FRAME_END, type Codec, type TextMessage } from '../ts/codec/types.js'
 import { Receiver, type ReceiverSink } from '../ts/Receiver.js'
-import zlib from 'node:zlib'
-import { connPair, frameHex, peerBytes, PMD, ROLES, type Role } from './helpers/conn-pair.js'
+import { connPair, frameHex, peerBytes, ROLES, type Role } from './helpers/conn-pair.js'
 
 const native = loadNativeCodec()
 const BACKENDS: Array<[string, Codec]> = [['ts', tsCodec], ...(native === null ? [] : [['native', native] as [string, Codec]])]
@@ -396,55 +395,3 @@ test.serial('a text message in pieces above V8\'s maximum string length closes 1
     else t.deepEqual([length, code], [-1, 1009])
   }
 })
-
-/** DEFLATE payload of a message as a sender puts it on the wire (§7.2.1: trailing 00 00 ff ff removed). */
-function deflated(data: Buffer): Buffer {
-  const out = zlib.deflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH })
-  return out.subarray(0, out.length - 4)
-}
-
-/** Counts the inflated pieces that go into the receiver's text message. */
-function countAppends(conn: object): () => number {
-  const receiver = (conn as { _receiver: { appendText: (...a: unknown[]) => boolean } })._receiver
-  const original = receiver.appendText.bind(receiver)
-  let n = 0
-  receiver.appendText = (...a: unknown[]) => {
-    n++
-    return original(...a)
-  }
-  return () => n
-}
-
-for (const role of ROLES) {
-  test(`${role}: permessage-deflate text goes into the text message chunk by chunk: exact at every zlib chunk cut, fail-fast on invalid`, async (t) => {
-    const limit = 8 << 20
-    // Mixed text of ~1 MiB: zlib inflates it in 16 KiB chunks, which cut code points.
-    const text = 'echo héllo wörld Ωμέγα привет 漢字テキスト 😀🚀 '.repeat(13000)
-    const bytes = Buffer.from(text)
-    const ok = await connPair(t, role, { maxReceivedFrameSize: limit, maxReceivedMessageSize: limit }, { extensions: PMD })
-    const got: string[] = []
-    ok.conn.on('message', (m: { utf8Data?: string }) => got.push(m.utf8Data ?? 'binary'))
-    const appends = countAppends(ok.conn)
-    ok.send(Buffer.from(frameHex(0xc1, deflated(bytes)), 'hex'))
-    ok.send(Buffer.from(frameHex(0xc1, deflated(Buffer.from('second'))), 'hex'))
-    const deadline = Date.now() + 10_000
-    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
-    t.deepEqual([got.length, got[0] === text, got[1]], [2, true, 'second'])
-    t.true(appends() > bytes.length / 65536, `${appends()} pieces`)
-
-    // An invalid byte early in a ~1 MiB message: 1007 with the usual reason, after a few chunks, not the whole.
-    const bad = Buffer.from(bytes)
-    bad[20_000] = 0xff
-    const p = await connPair(t, role, { maxReceivedFrameSize: limit, maxReceivedMessageSize: limit }, { extensions: PMD })
-    const n = countAppends(p.conn)
-    p.send(Buffer.from(frameHex(0xc1, deflated(bad)), 'hex'))
-    t.deepEqual(await p.closed(10_000), { code: 1007, description: 'Invalid UTF-8 Data Received' })
-    t.true(n() <= 3, `stopped after ${n()} inflated pieces of ~${Math.round(bytes.length / 16384)}`)
-    t.is((p.conn as unknown as { _receiver: { tMsg: unknown } })._receiver.tMsg, null)
-
-    // A code point cut by the end of the inflated message fails with its end.
-    const cut = await connPair(t, role, {}, { extensions: PMD })
-    cut.send(Buffer.from(frameHex(0xc1, deflated(Buffer.from('héllo \u{1F600}').subarray(0, 9))), 'hex'))
-    t.deepEqual(await cut.closed(5000), { code: 1007, description: 'Invalid UTF-8 Data Received' })
-  })
-}

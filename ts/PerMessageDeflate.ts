@@ -70,19 +70,6 @@ function limiterFor(limit: number): Limiter {
 const zlibBits = (bits: number): number => (bits === 8 ? 9 : bits)
 
 type Callback = (err: DeflateError | null, out?: Buffer) => void
-
-/**
- * Takes a text message's inflated chunks as zlib produces them, validating each once (issue 16: the receiver's text
- * message): false as soon as they cannot be valid UTF-8, which stops the inflation (1007) without inflating the
- * rest. `final`: the message is complete (an empty last piece, so a code point cut at the end fails).
- */
-export interface InflateText {
-  appendInflated(chunk: Buffer, final: boolean): boolean
-}
-
-const EMPTY = Buffer.alloc(0)
-/** What a text message whose inflated bytes are not UTF-8 closes with (as `_deliver` does). */
-const TEXT_INVALID_UTF8 = 'Invalid UTF-8 Data Received'
 /** A compressed payload as zlib's output chunks (views into its 16 KiB output buffers) and their total length. */
 export type PartsCallback = (err: DeflateError | null, parts?: Buffer[], length?: number) => void
 
@@ -97,8 +84,6 @@ interface Running<C> {
   length: number
   /** Inflation only: the output limit (0 = none). */
   max: number
-  /** Inflation only: where a text message's chunks go instead of `chunks` (null: binary, joined at the end). */
-  text: InflateText | null
 }
 
 /** One connection's deflater and inflater. Jobs of one direction must not overlap (the session waits for each). */
@@ -156,7 +141,7 @@ export class PerMessageDeflate {
         return
       }
       const d = this.deflater ?? this.newDeflater()
-      this.dJob = { cb, done, chunks: [], length: 0, max: 0, text: null }
+      this.dJob = { cb, done, chunks: [], length: 0, max: 0 }
       d.write(data)
       d.flush(zlib.constants.Z_SYNC_FLUSH, () => this.deflated(d))
     })
@@ -217,10 +202,9 @@ export class PerMessageDeflate {
 
   /**
    * Inflates one whole message (its compressed fragments joined). Fails with 1009 as soon as the output exceeds
-   * `maxSize` (0 = no limit), with 1007 when the data is not valid DEFLATE. With `text`, the inflated chunks go to it
-   * as they come (fail-fast 1007 on invalid UTF-8) and `cb` gets an empty Buffer; otherwise `cb` gets them joined.
+   * `maxSize` (0 = no limit), with 1007 when the data is not valid DEFLATE.
    */
-  decompress(data: Buffer, maxSize: number, cb: Callback, text: InflateText | null = null): void {
+  decompress(data: Buffer, maxSize: number, cb: Callback): void {
     this.limiter.add((done) => {
       if (this.closed) {
         done()
@@ -228,7 +212,7 @@ export class PerMessageDeflate {
         return
       }
       const inf = this.inflater ?? this.newInflater()
-      this.iJob = { cb, done, chunks: [], length: 0, max: maxSize, text }
+      this.iJob = { cb, done, chunks: [], length: 0, max: maxSize }
       inf.write(data)
       inf.write(TRAILER)
       inf.flush(() => this.inflated(inf))
@@ -247,12 +231,7 @@ export class PerMessageDeflate {
         this.endInflate(new DeflateError('Maximum message size exceeded.', 1009))
         return
       }
-      if (job.text === null) job.chunks.push(chunk)
-      else if (!job.text.appendInflated(chunk, false)) {
-        // Invalid UTF-8 in this chunk: the rest is not inflated (§8.1 fail-fast, as for uncompressed text).
-        this.dropInflater(inf)
-        this.endInflate(new DeflateError(TEXT_INVALID_UTF8, 1007))
-      }
+      job.chunks.push(chunk)
     })
     inf.on('error', () => {
       if (this.inflater !== inf) return
@@ -275,12 +254,6 @@ export class PerMessageDeflate {
     // the next one starts a new stream (and so a new inflater, with an empty window).
     if (inf.readableEnded) this.dropInflater(inf)
     else if (this.params.peerNoContextTakeover) inf.reset()
-    if (job.text !== null) {
-      // The text is in the receiver's text message, validated chunk by chunk; its end must not cut a code point.
-      if (job.text.appendInflated(EMPTY, true)) this.endInflate(null, EMPTY)
-      else this.endInflate(new DeflateError(TEXT_INVALID_UTF8, 1007))
-      return
-    }
     // Always copied: the message goes to the application, and a view would pin zlib's whole 16 KiB output buffer.
     this.endInflate(null, Buffer.concat(job.chunks, job.length))
   }

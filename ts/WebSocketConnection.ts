@@ -375,8 +375,8 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     }
   }
 
-  /** @internal The receiver's text message is complete: its string (made from its validated bytes) to the listeners. */
-  _finishText(): void {
+  /** The receiver's text message is complete: its string (made from its validated bytes) to the listeners. */
+  private _finishText(): void {
     this._textInPieces = false
     const receiver = this._receiver
     const keep = receiver.textLength() >= RECENT_MIN

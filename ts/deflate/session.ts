@@ -14,7 +14,7 @@ import type { ConnectionConfig } from '../config.js'
 import type { Extension, SendCallback } from '../connection/types.js'
 import { agreedParams, EXTENSION_NAME, resolveDeflateOptions } from './negotiate.js'
 import { PerMessageDeflate } from '../PerMessageDeflate.js'
-import type { DeflateError, InflateText, PartsCallback } from '../PerMessageDeflate.js'
+import type { DeflateError, PartsCallback } from '../PerMessageDeflate.js'
 import type { PendingCompression } from './shared.js'
 import type { Receiver } from '../Receiver.js'
 import { writeMessage } from '../Sender.js'
@@ -35,8 +35,6 @@ export interface DeflateHost {
   _onSocketDrain(): void
   _out(): Outbox
   _deliver(opcode: number, data: Buffer, validated: boolean): void
-  /** The receiver's text message is complete: its string to the 'message' listeners. */
-  _finishText(): void
 }
 
 type QueuedSend = (abort: boolean) => void
@@ -61,7 +59,7 @@ function writeParts(out: Outbox, opcode: number, parts: Buffer[], length: number
   return out.appended(cb)
 }
 
-export class DeflateSession implements InflateText {
+export class DeflateSession {
   /** The message being received had RSV1 on its first frame (RFC 7692 §6.2). */
   compressed = false
   /** A received message is being inflated: the receiver is held so later frames keep their order. */
@@ -76,10 +74,6 @@ export class DeflateSession implements InflateText {
   queuedBytes = 0
   private readonly queue: QueuedSend[] = []
   private stopped = false
-  /** The receiver whose text message takes the text being inflated (null when none is). */
-  private textTo: Receiver | null = null
-  /** The next inflated chunk is the first of its message. */
-  private textFirst = false
 
   constructor(
     private readonly host: DeflateHost,
@@ -100,10 +94,7 @@ export class DeflateSession implements InflateText {
     return new DeflateSession(host, new PerMessageDeflate(agreedParams(ext, isServer, opts), opts))
   }
 
-  /**
-   * Inflates a whole received message, holding `receiver` until it is delivered. A text message's inflated chunks go
-   * into the receiver's text message as zlib produces them (validated once each, fail-fast; issue 16).
-   */
+  /** Inflates a whole received message, holding `receiver` until it is delivered. */
   inflate(opcode: number, data: Buffer, receiver: Receiver, maxMessageSize: number): void {
     this.compressed = false
     this.inflating = true
@@ -111,30 +102,11 @@ export class DeflateSession implements InflateText {
     // Frames of this chunk wait behind it: stop reading (later chunks arriving meanwhile hold it too, see
     // _receiveBacklog). One message in flight costs no pause/resume.
     if (receiver.hasMore()) this.host._holdInput()
-    const text = opcode === 0x01
-    this.textTo = text ? receiver : null
-    this.textFirst = true
-    this.pmd.decompress(
-      data,
-      maxMessageSize,
-      (err, out) => {
-        this.textTo = null
-        this.inflated(opcode, err, out, receiver)
-        // Reading resumes once the frames already received are handled (the last one may have started another).
-        if (!this.inflating) this.host._releaseInput()
-      },
-      text ? this : null,
-    )
-  }
-
-  /** @internal `InflateText`: one inflated chunk of the text message into the receiver's text message. */
-  appendInflated(chunk: Buffer, final: boolean): boolean {
-    const receiver = this.textTo
-    // Closed meanwhile: nothing more goes into a stopped receiver (the callback then delivers nothing).
-    if (receiver === null || receiver.stopped) return false
-    const first = this.textFirst
-    this.textFirst = false
-    return receiver.appendText(chunk, first, final)
+    this.pmd.decompress(data, maxMessageSize, (err, out) => {
+      this.inflated(opcode, err, out, receiver)
+      // Reading resumes once the frames already received are handled (the last one may have started another).
+      if (!this.inflating) this.host._releaseInput()
+    })
   }
 
   private inflated(opcode: number, err: DeflateError | null, out: Buffer | undefined, receiver: Receiver): void {
@@ -146,10 +118,8 @@ export class DeflateSession implements InflateText {
       host.drop(err?.closeCode ?? 1007, err?.message)
       return
     }
-    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x): validated chunk by chunk as it was
-    // inflated, into the receiver's text message, whose string is made now.
-    if (opcode === 0x01) host._finishText()
-    else host._deliver(opcode, out, false)
+    // §8.1 applies to the inflated text (RFC 7692 §6.2 / Autobahn 12.x, 13.x): _deliver validates it as it decodes it.
+    host._deliver(opcode, out, false)
     if (!host.inputPaused && !receiver.stopped) receiver.resume()
   }
 
