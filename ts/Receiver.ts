@@ -7,7 +7,9 @@
  * the bytes already seen and, for text, fed through `codec.utf8Stream` at once, so invalid UTF-8 fails at the
  * first bad piece (Autobahn 6.4.x strict). That buffer grows with the bytes that arrive (doubling, capped at the
  * declared length), never to a length only declared: a header announcing 4 GiB followed by one byte costs
- * 64 KiB, not a 4 GiB allocation (issue 13).
+ * 64 KiB, not a 4 GiB allocation (issue 13). A binary frame above 64 KiB is kept as views of its chunks until half
+ * of it is here, then moved into one buffer of its length (`feedParts`: every byte copied once, none allocated
+ * beyond twice what arrived).
  * A text message that arrives in pieces (a frame over several chunks, or several frames) is appended to the
  * receiver's `TextMessage` instead (issue 16): the codec copies each piece there (natively: into memory JavaScript
  * cannot write), unmasks and validates it once, fail-fast; the sink builds the string from it when the message
