@@ -86,7 +86,8 @@ impl TextState {
     /// the message is failed then.
     #[allow(clippy::result_unit_err)]
     pub fn check(&mut self, piece: &[u8], next: Next) -> Result<(), ()> {
-        let max = piece.iter().fold(0u8, |m, &b| m.max(b));
+        // Once a lead above C3 was seen the form is UTF-16 whatever follows: no scan (0xff: validate the piece).
+        let max = if self.max >= 0xc4 { 0xff } else { largest_byte(piece) };
         let is_final = next == Next::Final;
         if max >= 0x80 || self.state != 0 {
             match utf8_stream(self.state, piece, is_final) {
@@ -231,6 +232,19 @@ impl TextMessage {
         self.clear(0);
         bytes
     }
+}
+
+/// The largest byte of `b`, or some byte ≥ C4 as soon as one is seen (the scan stops there: the string form is
+/// UTF-16 then). Blocks of 256 bytes keep the inner fold vectorised.
+fn largest_byte(b: &[u8]) -> u8 {
+    let mut m = 0u8;
+    for block in b.chunks(256) {
+        m = block.iter().fold(m, |m, &x| m.max(x));
+        if m >= 0xc4 {
+            break;
+        }
+    }
+    m
 }
 
 /// Grow `v` (never shrink it) to at least `n` elements (+ 64 of slack for the SIMD kernels, as `text::decode`).
