@@ -395,3 +395,26 @@ test.serial('a text message in pieces above V8\'s maximum string length closes 1
     else t.deepEqual([length, code], [-1, 1009])
   }
 })
+
+test('assembleFragments switched off after construction: fragments the parse left unchecked are validated as a stream', async (t) => {
+  // A code point cut across the fragments must not be mistaken for invalid; an invalid byte still closes 1007.
+  const emoji = Buffer.from('😀')
+  for (const [tail, want] of [
+    [emoji.subarray(2), null],
+    [Buffer.from([0x41]), 1007],
+  ] as const) {
+    const p = await connPair(t, 'server')
+    const frames: string[] = []
+    p.conn.assembleFragments = false
+    p.conn.on('frame', (f: { opcode: number; binaryPayload: Buffer }) => frames.push(`${f.opcode}:${f.binaryPayload.toString('hex')}`))
+    p.send(frameHex(0x01, Buffer.concat([Buffer.from('a'), emoji.subarray(0, 2)])) + frameHex(0x80, tail) + frameHex(0x89, 'p'))
+    if (want === null) {
+      await p.waitFrames((fs) => fs.some((f) => f.opcode === 0x0a), 5000)
+      t.deepEqual(frames, [`1:61${emoji.subarray(0, 2).toString('hex')}`, `0:${tail.toString('hex')}`, '9:70'])
+      t.true(p.conn.connected)
+    } else {
+      t.is((await p.closed(5000)).code, want)
+      t.deepEqual(frames, [`1:61${emoji.subarray(0, 2).toString('hex')}`])
+    }
+  }
+})
