@@ -13,6 +13,7 @@
  * `concurrencyLimit` value, so thousands of connections cannot flood the thread pool or hold thousands of
  * in-flight buffers. Jobs of one connection run one at a time, in order.
  */
+import { Buffer } from 'node:buffer'
 import zlib from 'node:zlib'
 import type { AgreedParams, ResolvedDeflateOptions } from './deflate/negotiate.js'
 

@@ -17,6 +17,7 @@
  * A header split across chunks (< 14 bytes) is kept in a 14-byte scratch buffer and completed from the next
  * chunk without copying the rest of it.
  */
+import { Buffer } from 'node:buffer'
 import { codec } from './codec/index.js'
 import {
   D_BITS,

@@ -4,6 +4,7 @@
  * message are encoded straight into the outbox buffer; big unmasked payloads are appended as header + payload
  * views (one writev, no payload copy). Fragmentation follows WebSocket-Node: split only when length > threshold.
  */
+import { Buffer } from 'node:buffer'
 import { codec } from './codec/index.js'
 import { headerLength } from './codec/twin/header.js'
 import type { Outbox } from './connection/outbox.js'

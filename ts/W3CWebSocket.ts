@@ -2,6 +2,7 @@
  * W3CWebSocket: the WHATWG `WebSocket` interface (https://websockets.spec.whatwg.org/) over WebSocketClient,
  * with WebSocket-Node's `w3cwebsocket` constructor and quirks where code depends on them.
  */
+import { Buffer } from 'node:buffer'
 import type { OutgoingHttpHeaders, RequestOptions } from 'node:http'
 import { WebSocketClient, type IClientConfig } from './WebSocketClient.js'
 import type { IMessage, WebSocketConnection } from './WebSocketConnection.js'

@@ -7,6 +7,7 @@
  * 1004–1006 and 1015 are invalid on the wire and in close(); closeTimeout destroys the socket; socket errors never
  * crash the process; message/fragment/pong/output limits (see ConnectionConfig).
  */
+import { Buffer } from 'node:buffer'
 import type { Socket } from 'node:net'
 import { codec } from './codec/index.js'
 import { D_TEXT_UNCHECKED } from './codec/types.js'

@@ -3,6 +3,7 @@
  * `assembleFragments: false`) and what `connection.sendFrame()` sends. Serialisation goes through the codec;
  * mask keys come from the CSPRNG pool (the original used Math.random()).
  */
+import { Buffer } from 'node:buffer'
 import { codec } from './codec/index.js'
 import { headerLength } from './codec/twin/header.js'
 import type { ConnectionConfig } from './config.js'

@@ -2,6 +2,7 @@
  * WebSocketServer: mounts on one or more Node http(s) servers, turns every `'upgrade'` into a WebSocketRequest and
  * tracks the resulting connections. API, defaults, events and dispatch rules are WebSocket-Node's.
  */
+import { Buffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'

@@ -3,6 +3,7 @@
  * WebSocket-Node used Math.random() (cf. gorilla GHSA-w67g-5rqw-f597); we take them from a pool refilled with
  * crypto.randomFillSync, so one syscall serves 2048 keys.
  */
+import { Buffer } from 'node:buffer'
 import { randomFillSync } from 'node:crypto'
 
 const POOL_SIZE = 8192

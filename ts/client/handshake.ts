@@ -3,6 +3,7 @@
  * functions (URL normalisation, subprotocol validation, nonce, request headers, response validation), kept apart
  * so they can be read against the RFC and tested without sockets.
  */
+import { Buffer } from 'node:buffer'
 import { randomFillSync } from 'node:crypto'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { parse as parseLegacyUrl, type Url } from 'node:url'

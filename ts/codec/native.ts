@@ -11,6 +11,7 @@
  * addon still rejects out-of-range offsets and aliasing arrays itself (RangeError), so a call that
  * bypasses the seam can never read or write outside the caller's buffers.
  */
+import { Buffer } from 'node:buffer'
 import type { Codec, ErrorCode, TextMessage } from './types.js'
 import { decodeUtf8 as twinDecodeUtf8 } from './twin/utf8.js'
 

@@ -4,6 +4,7 @@
  * out-of-range offset would be an out-of-bounds access. Only typeof/instanceof/compare checks: this is on the
  * hot path; messages are built only when throwing.
  */
+import { Buffer } from 'node:buffer'
 import { FRAME_STRIDE, STATE_SLOTS, type ParseOptions } from './types.js'
 import { frameCount } from './twin/fragment.js'
 import { headerLength } from './twin/header.js'

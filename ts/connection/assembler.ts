@@ -2,6 +2,7 @@
  * Joins the fragments of one data message (RFC 6455 §5.4). The codec already checked the sequence, the message
  * size and the fragment count from the headers, so this only collects bytes.
  */
+import { Buffer } from 'node:buffer'
 
 const EMPTY = Buffer.alloc(0)
 const MIN_MESSAGE_BUFFER = 1024

@@ -3,6 +3,7 @@
  * keepalive / close timers (WebSocket-Node's public timer methods, kept under their names), the WebSocketFrame
  * scratch buffers and the outbox that gathers a turn's frames into one write (outbox.ts).
  */
+import { Buffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import {

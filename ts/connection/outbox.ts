@@ -18,6 +18,7 @@
  * and `'drain'` as before (an outbox above the socket's high-water mark sets it, and `'drain'` follows when the
  * write took it all); before the socket is ended or destroyed the outbox is written (`flush`).
  */
+import { Buffer } from 'node:buffer'
 import type { Socket } from 'node:net'
 import type { SendCallback } from './types.js'
 

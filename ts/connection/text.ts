@@ -4,6 +4,7 @@
  * encode the same string straight back. While a text message is being delivered, its string and its (validated,
  * unmasked) bytes are remembered here, and a send of that very string reuses the bytes instead of encoding.
  */
+import { Buffer } from 'node:buffer'
 import type { EventEmitter } from 'node:events'
 
 /** Below this many bytes encoding is cheaper than the bookkeeping. */

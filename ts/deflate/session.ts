@@ -7,6 +7,7 @@
  * compressed messages waits for them to be inflated instead of filling our memory); while a message is compressed, later sends and our close frame wait in a queue and go out
  * in call order (RFC 6455 §5.5.1: nothing may follow a close frame).
  */
+import { Buffer } from 'node:buffer'
 import type { Socket } from 'node:net'
 import { codec } from '../codec/index.js'
 import type { Outbox } from '../connection/outbox.js'

@@ -9,6 +9,7 @@
  * waits behind that connection's earlier sends. Connections with context takeover compress with their own
  * stream (their output depends on what they sent before) and keep doing so.
  */
+import { Buffer } from 'node:buffer'
 import type { PartsCallback } from '../PerMessageDeflate.js'
 import { PerMessageDeflate } from '../PerMessageDeflate.js'
 

@@ -1,4 +1,5 @@
 /** Raw HTTP responses on the upgrade socket: the 101 of RFC 6455 §4.2.2 and WebSocket-Node's rejections. */
+import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 

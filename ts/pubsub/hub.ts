@@ -3,6 +3,7 @@
  * (see adapter.ts for the contract both sides keep). `server.publish`, `connection.publish` and the connection's
  * subscribe calls all end here.
  */
+import { Buffer } from 'node:buffer'
 import type { EventEmitter } from 'node:events'
 import { codec } from '../codec/index.js'
 import { publishMessage } from '../connection/broadcast.js'

@@ -9,6 +9,7 @@
  *                        which Redis hands back to it because it subscribes to the channels it publishes on
  *   offset 18  payload
  */
+import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 
 export const ENVELOPE_VERSION = 1

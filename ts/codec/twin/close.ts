@@ -1,6 +1,7 @@
 /**
  * Close frames (RFC 6455 §5.5.1, §7.4), mirror of `ferrosocket-core/src/close.rs`.
  */
+import { Buffer } from 'node:buffer'
 import { ErrorCode } from '../types.js'
 import { isValidUtf8 } from './utf8.js'
 

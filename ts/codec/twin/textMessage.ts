@@ -4,6 +4,7 @@
  * (`utf8StreamRange`, the cut code point carried over), so it fails on the same piece as the native backend. The
  * buffer grows as the Rust one does: with the bytes that arrive, towards a frame's declared end, never past it.
  */
+import { Buffer } from 'node:buffer'
 import type { TextMessage } from '../types.js'
 import { xorRange } from './mask.js'
 import { utf8StreamRange } from './utf8.js'
