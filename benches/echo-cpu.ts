@@ -20,6 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from './lib/args.js'
+import { clientFrame } from './lib/deflate-wire.js'
 import { machineInfo } from './lib/machine.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -42,6 +43,7 @@ const WORKLOADS: Workload[] = [
   { id: 'binary-1MiB', label: 'binary 1 MiB, 64 KiB reads', size: 1 << 20, binary: true, ascii: false, batch: 40 },
 ]
 const READ = 64 * 1024
+const KEY = Buffer.from([0x12, 0x34, 0x56, 0x78])
 const MAX = 64 * 1024 * 1024
 
 /** The payload of a workload: deterministic; mixed = Latin, Cyrillic, CJK and emoji, as bench:text uses. */
@@ -59,26 +61,6 @@ function payload(w: Workload): Buffer {
   let end = w.size
   while (end > 0 && ((b[end] as number) & 0xc0) === 0x80) end--
   return Buffer.concat([b.subarray(0, end), Buffer.alloc(w.size - end, 0x61)])
-}
-
-/** One masked client frame (FIN, text or binary). */
-function frame(w: Workload, data: Buffer): Buffer {
-  const len = data.length
-  const hl = len < 126 ? 2 : len < 65536 ? 4 : 10
-  const out = Buffer.allocUnsafe(hl + 4 + len)
-  out[0] = 0x80 | (w.binary ? 2 : 1)
-  if (hl === 2) out[1] = 0x80 | len
-  else if (hl === 4) {
-    out[1] = 0x80 | 126
-    out.writeUInt16BE(len, 2)
-  } else {
-    out[1] = 0x80 | 127
-    out.writeBigUInt64BE(BigInt(len), 2)
-  }
-  const key = [0x12, 0x34, 0x56, 0x78]
-  for (let i = 0; i < 4; i++) out[hl + i] = key[i] as number
-  for (let i = 0; i < len; i++) out[hl + 4 + i] = (data[i] as number) ^ (key[i & 3] as number)
-  return out
 }
 
 /** A socket that accepts every write at once and drops it. */
@@ -139,7 +121,7 @@ async function child(impl: string, entry: string, id: string): Promise<void> {
   let got = 0
   if (impl === 'ws') await wsEcho(socket, () => got++)
   else await ferroEcho(entry, socket, () => got++)
-  const wire = frame(w, payload(w))
+  const wire = clientFrame(payload(w), { opcode: w.binary ? 2 : 1, compressed: false, key: KEY })
   // The reads a peer's write of this frame gives: 64 KiB at a time; small frames one per read.
   const cuts: [number, number][] = []
   for (let at = 0; at < wire.length; at += READ) cuts.push([at, Math.min(at + READ, wire.length)])
