@@ -418,3 +418,64 @@ test('assembleFragments switched off after construction: fragments the parse lef
     }
   }
 })
+
+/** Wire bytes of `hex` for `role`, cut so that the last frame's payload arrives in two reads (`cut` bytes first). */
+function cutInLastPayload(role: Role, hexes: string[], cut: number): [Buffer, Buffer] {
+  const wire = peerBytes(role, hexes.join(''))
+  const lastPayload = Buffer.from(hexes[hexes.length - 1]!, 'hex').length - 2
+  const at = wire.length - lastPayload + cut
+  return [wire.subarray(0, at), wire.subarray(at)]
+}
+
+for (const role of ROLES) {
+  test(`${role}: assembleFragments switched off while a text frame arrives: that frame is handed out whole, later ones check as its continuation`, async (t) => {
+    const emoji = Buffer.from('😀')
+    // A whole message in one frame, then a fragmented one whose middle frame (with a code point cut after it) is
+    // the one in flight when the switch happens.
+    const whole = Buffer.from('héllo wörld Ω')
+    for (const [hexes, want] of [
+      [[frameHex(0x81, whole)], [`1:1:${whole.toString('hex')}`]],
+      [
+        [frameHex(0x01, 'a'), frameHex(0x00, Buffer.concat([Buffer.from('bé'), emoji.subarray(0, 1)]))],
+        [`0:0:${Buffer.concat([Buffer.from('bé'), emoji.subarray(0, 1)]).toString('hex')}`, `0:1:${Buffer.concat([emoji.subarray(1), Buffer.from('c')]).toString('hex')}`],
+      ],
+    ] as const) {
+      const p = await connPair(t, role, {}, { listen: false })
+      const frames: string[] = []
+      const messages: string[] = []
+      let code: number | null = null
+      p.conn.on('frame', (f: { opcode: number; fin: boolean; binaryPayload: Buffer }) => frames.push(`${f.opcode}:${f.fin ? 1 : 0}:${f.binaryPayload.toString('hex')}`))
+      p.conn.on('message', (m: { utf8Data?: string }) => messages.push(m.utf8Data ?? 'binary'))
+      p.conn.on('close', (c: number) => (code = c))
+      const [first, rest] = cutInLastPayload(role, [...hexes], 3)
+      p.conn.handleSocketData(first)
+      p.conn.assembleFragments = false
+      p.conn.handleSocketData(rest)
+      if (hexes.length > 1) p.conn.handleSocketData(peerBytes(role, frameHex(0x80, Buffer.concat([emoji.subarray(1), Buffer.from('c')]))))
+      t.deepEqual({ frames, messages, code, connected: p.conn.connected }, { frames: [...want], messages: [], code: null, connected: true })
+    }
+  })
+
+  test(`${role}: processFrame replaced while a text frame arrives: the hook sees that frame's payload, the message is whole`, async (t) => {
+    const emoji = Buffer.from('😀')
+    const head = Buffer.concat([Buffer.from('héllo '), emoji.subarray(0, 2)])
+    const tail = Buffer.concat([emoji.subarray(2), Buffer.from(' wörld')])
+    for (const hexes of [[frameHex(0x81, Buffer.concat([head, tail]))], [frameHex(0x01, head), frameHex(0x80, tail)]]) {
+      const p = await connPair(t, role, {}, { listen: false })
+      const seen: string[] = []
+      const messages: string[] = []
+      p.conn.on('message', (m: { utf8Data?: string }) => messages.push(m.utf8Data ?? 'binary'))
+      const [first, rest] = cutInLastPayload(role, hexes, 4)
+      p.conn.handleSocketData(first)
+      const base = p.conn.processFrame.bind(p.conn)
+      p.conn.processFrame = (frame) => {
+        seen.push(`${frame.opcode}:${frame.binaryPayload.toString('hex')}`)
+        base(frame)
+      }
+      p.conn.handleSocketData(rest)
+      const last = hexes.length === 1 ? Buffer.concat([head, tail]) : tail
+      t.deepEqual({ seen, messages }, { seen: [`${hexes.length === 1 ? 1 : 0}:${last.toString('hex')}`], messages: [`héllo 😀 wörld`] })
+      t.true(p.conn.connected)
+    }
+  })
+}

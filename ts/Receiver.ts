@@ -171,6 +171,8 @@ export class Receiver {
   // The text message arriving in pieces (created on first use, freed by stop()), and its length so far.
   declare private tMsg: TextMessage | null
   declare private tLen: number
+  /** Where the held text frame's bytes begin in the text message (after the fragments before it). */
+  declare private tStart: number
 
   constructor(
     sink: ReceiverSink,
@@ -212,6 +214,7 @@ export class Receiver {
     this.pKey = 0
     this.tMsg = null
     this.tLen = 0
+    this.tStart = 0
     // RSV1 only with a negotiated permessage-deflate (RFC 7692 §6); otherwise the codec fails it with 1002.
     // deferText: the parse leaves text frames unvalidated (D_TEXT_UNCHECKED): the sink validates a message in one
     // frame while decoding it and appends fragments to the text message (`appendText`), which validates them; a
@@ -306,9 +309,18 @@ export class Receiver {
     return codec.textFinish(this.tMsg as TextMessage, keepBytes)
   }
 
-  /** The bytes of the message just finished with `keepBytes` (moved into the Buffer, not copied). */
+  /**
+   * The bytes of the message just finished with `keepBytes`, or of the message so far (moved into the Buffer, not
+   * copied); the text message is empty afterwards.
+   */
   takeTextBytes(): Buffer {
+    this.tLen = 0
     return codec.textTakeBytes(this.tMsg as TextMessage)
+  }
+
+  /** Where the bytes of the frame last delivered with `TEXT_HELD` begin in the text message. */
+  heldFrameStart(): number {
+    return this.tStart
   }
 
   /** Frees the text message (the connection is closing): nothing of it stays allocated. */
@@ -452,6 +464,7 @@ export class Receiver {
         this.pText = false
         if (opcode === OPCODE_TEXT && this.tLen !== 0) codec.textReset(this.tMsg as TextMessage)
         this.tMsg ??= codec.textCreate()
+        this.tStart = opcode === OPCODE_TEXT ? 0 : this.tLen
       } else if (len > PENDING_MIN && !text) {
         this.pText = false
         this.pBuf = EMPTY

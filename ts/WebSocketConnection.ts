@@ -237,9 +237,15 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
   /** @internal Receiver callback: one complete, validated frame. */
   _receiveFrame(bits: number, payload: Buffer, maskKey: number): void {
     if ((bits & TEXT_HELD) !== 0) {
-      // Its payload is in the receiver's text message already (`_holdsText` said so when it began).
-      this._processFrame(bits, payload)
-      return
+      // Its payload is in the receiver's text message already (`_holdsText` said so when it began)…
+      if (this._holdsText()) {
+        this._processFrame(bits, payload)
+        return
+      }
+      // … but assembleFragments was switched off, or processFrame replaced, while it arrived: it is taken back out
+      // and goes the way of any other frame.
+      payload = this._releaseHeldFrame(bits)
+      bits -= TEXT_HELD
     }
     let frame: WebSocketFrame | null = null
     if (!this.assembleFragments) {
@@ -391,6 +397,23 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       return
     }
     emitText(this, { type: 'utf8', utf8Data: text }, text, keep ? receiver.takeTextBytes() : null)
+  }
+
+  /**
+   * The payload of a frame delivered with TEXT_HELD, out of the receiver's text message (validated there, as a
+   * continuation of the fragments before it). A replaced processFrame passes it on to the base one, which appends
+   * it to those fragments again; a frame handed out as `'frame'` is where the check of the next ones continues.
+   */
+  private _releaseHeldFrame(bits: number): Buffer {
+    const receiver = this._receiver
+    const start = receiver.heldFrameStart()
+    const bytes = receiver.takeTextBytes()
+    if (this.assembleFragments) {
+      if (start > 0) receiver.appendText(bytes.subarray(0, start), true, false)
+    } else {
+      this._frameUtf8 = (bits & 0x80) !== 0 ? 0 : codec.utf8Stream(0, bytes, false)
+    }
+    return bytes.subarray(start)
   }
 
   /**
