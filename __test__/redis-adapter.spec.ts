@@ -72,6 +72,8 @@ test('options: url or client required, bad prefix and maxPendingBytes refused, o
   t.throws(() => redisAdapter({}), { instanceOf: TypeError, message: /url.*client/ })
   t.throws(() => redisAdapter({ url: 'redis://x', channelPrefix: 3 as unknown as string }), { instanceOf: TypeError })
   t.throws(() => redisAdapter({ url: 'redis://x', maxPendingBytes: 0 }), { instanceOf: TypeError })
+  t.throws(() => redisAdapter({ url: 'redis://x', maxMessageBytes: -1 }), { instanceOf: TypeError })
+  t.throws(() => redisAdapter({ url: 'redis://x', maxMessageBytes: Number.NaN }), { instanceOf: TypeError })
   const adapter = redisAdapter({ url: redis.url })
   t.is(adapter.channelPrefix, 'ferrosocket:')
   t.false(adapter.sharded)
@@ -112,6 +114,68 @@ test('text and binary cross byte-exact at every size; a process never gets its o
   t.deepEqual(a.adapter.stats, { published: sent.length, lost: 0, pending: 0, received: 0, dropped: 0 })
   t.like(b.adapter.stats, { received: sent.length, dropped: 0, lost: 0 })
   t.deepEqual([...a.errors, ...b.errors], [])
+})
+
+test('large messages: several MiB and exactly maxMessageBytes (16 MiB default) cross byte-exact; one byte more is not sent, counted lost, reported each time', async (t) => {
+  t.timeout(120_000)
+  const { a, b, channelPrefix } = await pair(t, redis.url)
+  b.subscribe('big')
+  await waitFor('b subscribed', async () => (await numsub(admin, `${channelPrefix}big`)) === 1)
+  const limit = 16 * 1024 * 1024
+  const bin = randomBytes(limit)
+  // Text of exactly `limit` bytes: 3-byte characters, then ASCII to fill.
+  const text = Buffer.from('€'.repeat(Math.floor((limit - 10) / 3)) + 'x'.repeat(limit - 3 * Math.floor((limit - 10) / 3)))
+  t.is(text.length, limit)
+  const mid = randomBytes(5 * 1024 * 1024 + 7)
+  // One at a time: Redis drops a subscriber whose unread messages pass its pubsub output-buffer limit (32 MB by
+  // default), so a burst of several 16 MiB messages is lost (next test); each one alone always fits.
+  let n = 0
+  for (const [data, binary] of [[mid, true], [bin, true], [text, false]] as const) {
+    a.publish('big', data, binary)
+    n++
+    await waitFor(`large message ${n} delivered`, () => b.got.length === n, 60_000)
+  }
+  a.publish('big', Buffer.alloc(limit + 1, 1), true)
+  a.publish('big', Buffer.from('x'.repeat(limit + 1)), false)
+  a.publish('big', 'small after', false)
+  await waitFor('delivered', () => b.got.length >= 4, 60_000)
+  await waitFor('acknowledged', () => a.adapter.stats.pending === 0, 60_000)
+  t.is(b.got.length, 4)
+  t.true(b.got[0]!.binary && b.got[0]!.data.equals(mid))
+  t.true(b.got[1]!.binary && b.got[1]!.data.equals(bin))
+  t.true(!b.got[2]!.binary && b.got[2]!.data.equals(text))
+  t.deepEqual(b.got[3], { topic: 'big', data: Buffer.from('small after'), binary: false })
+  t.like(a.adapter.stats, { published: 4, lost: 2, pending: 0 })
+  const reports = a.errors.filter((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_PUBLISH_LOST')
+  t.is(reports.length, 2, 'each oversized publish is reported')
+  for (const r of reports) {
+    t.is((r as RedisAdapterError).lost, 1)
+    t.regex(r.message, /16777217 bytes .*larger than maxMessageBytes 16777216/)
+  }
+  // Nothing disturbed the subscriber link (an oversized message would have made Redis drop it).
+  t.deepEqual(b.errors, [])
+})
+
+test('a message past Redis\' pubsub output-buffer limit (maxMessageBytes raised past it): Redis drops the subscriber; it comes back subscribed and delivering', async (t) => {
+  t.timeout(60_000)
+  const { own, ownAdmin } = await privateRedis(t)
+  await ownAdmin.sendCommand(['CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 1mb 0 0'])
+  const { a, b, channelPrefix } = await pair(t, own.url, { maxMessageBytes: 4 << 20 })
+  b.subscribe('o')
+  await waitFor('b subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}o`)) === 1)
+  a.publish('o', Buffer.alloc(2 << 20, 1))
+  // Redis accepted it (the publisher counts it published) and then closed b's subscriber link instead of sending it.
+  await waitFor('b reports its subscriber link dropped', () =>
+    b.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION' && /subscriber/.test(e.message)),
+  )
+  await waitFor('b resubscribed', async () => b.adapter.connected && (await numsub(ownAdmin, `${channelPrefix}o`)) === 1)
+  await waitFor('delivering again', async () => {
+    a.publish('o', 'after')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return b.got.length > 0
+  })
+  t.true(b.got.every((d) => d.data.toString() === 'after'), 'the oversized message never arrived')
+  t.is(a.adapter.stats.lost, 0, 'the publisher cannot know: Redis accepted every publish')
 })
 
 test('interest: a process is subscribed in Redis exactly while it has a local subscriber', async (t) => {

@@ -63,6 +63,35 @@ test.serial('3 processes × 20 clients × 200 messages: every client gets all 12
 
 test.serial('sharded pub/sub: 2 processes × 5 clients × 100 messages, same guarantees', (t) => fanOut(t, 2, 5, 100, true))
 
+test.serial('messages of several MiB up to 16 MiB (the servers\' maxReceivedMessageSize and the default maxMessageBytes) cross processes byte-exact', async (t) => {
+  t.timeout(120_000)
+  const { admin, nodes, clients, prefix } = await cluster(t, 2, 2)
+  await Promise.all(clients.flat().map((c) => c.sub('room')))
+  await until('every node subscribed', async () => (await numsub(admin, `${prefix}room`)) === 2)
+  const limit = 16 << 20
+  const bin = Buffer.alloc(limit)
+  for (let i = 0; i < bin.length; i++) bin[i] = (i * 131 + (i >>> 11)) & 0xff
+  const text = Buffer.from('😀'.repeat(limit / 4 - 1) + 'éxx')
+  t.is(text.length, limit)
+  const sent: { data: Buffer; binary: boolean }[] = []
+  for (const [data, binary] of [[bin.subarray(0, (3 << 20) + 5), true], [bin, true], [text, false]] as const) {
+    // One at a time from node 0's first client (a burst of 16 MiB messages would pass Redis' pubsub output limit).
+    sent.push({ data, binary })
+    clients[0]![0]!.send(data, binary)
+    await until(`message of ${data.length} bytes at every client`, () => clients.flat().every((c) => c.received.length === sent.length), 60_000)
+  }
+  for (const c of clients.flat()) {
+    c.received.forEach((m, i) => {
+      t.is(m.binary, sent[i]!.binary)
+      t.true(m.data.equals(sent[i]!.data), `message ${i} (${sent[i]!.data.length} bytes) byte-exact`)
+    })
+  }
+  const [s0, s1] = await Promise.all(nodes.map((n) => n.stats()))
+  t.like(s0!.stats, { published: 3, lost: 0 })
+  t.like(s1!.stats, { received: 3, dropped: 0 })
+  t.deepEqual([...s0!.errors, ...s1!.errors], [])
+})
+
 test.serial('interest churn while publishing: messages reach only current subscribers; Redis interest follows', async (t) => {
   t.timeout(120_000)
   const { admin, nodes, clients, prefix } = await cluster(t, 3, 4)

@@ -64,13 +64,21 @@ export interface RedisAdapterOptions {
    * queueing without bound (a Redis that stopped answering without closing the connection). Default 64 MiB.
    */
   maxPendingBytes?: number
+  /**
+   * Payload bytes above which a publish is not sent to Redis (counted lost, reported every time). Redis drops every
+   * subscriber connection whose output buffer passes its `client-output-buffer-limit pubsub` hard limit (32 MB by
+   * default, reached by one message of about 30 MB): one oversized message would disconnect the subscribers of every
+   * process on its channel. Default 16 MiB; raise it only together with that Redis setting.
+   */
+  maxMessageBytes?: number
 }
 
 /** Counters since the adapter was created. `published + lost + pending` is every `publish` the server made. */
 export interface RedisAdapterStats {
   /** Publishes Redis acknowledged. */
   published: number
-  /** Publishes not carried: the publishing connection was not ready, the backlog was full, or the command failed. */
+  /** Publishes not carried: the publishing connection was not ready, the backlog was full, the command failed, or the
+   * payload was larger than `maxMessageBytes`. */
   lost: number
   /** Publishes sent and not yet acknowledged. */
   pending: number
@@ -82,6 +90,7 @@ export interface RedisAdapterStats {
 
 const DEFAULT_PREFIX = 'ferrosocket:'
 const DEFAULT_MAX_PENDING = 64 * 1024 * 1024
+const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 /** How long `close()` lets the adapter's own publisher flush its pending replies before it destroys the socket. */
 const CLOSE_GRACE_MS = 2000
 
@@ -99,6 +108,7 @@ export class RedisAdapter implements PubSubAdapter {
   readonly #options: RedisAdapterOptions
   readonly #origin = newOrigin()
   readonly #maxPending: number
+  readonly #maxMessage: number
   readonly #stats: RedisAdapterStats = { published: 0, lost: 0, pending: 0, received: 0, dropped: 0 }
   #host: PubSubAdapterHost | null = null
   #pub: RedisClientLike | null = null
@@ -135,10 +145,15 @@ export class RedisAdapter implements PubSubAdapter {
     }
     const max = options.maxPendingBytes ?? DEFAULT_MAX_PENDING
     if (!Number.isFinite(max) || max <= 0) throw new TypeError('redisAdapter: `maxPendingBytes` must be a positive number')
+    const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
+    if (!Number.isFinite(maxMessage) || maxMessage < 0) {
+      throw new TypeError('redisAdapter: `maxMessageBytes` must be a number >= 0')
+    }
     this.#options = options
     this.channelPrefix = options.channelPrefix ?? DEFAULT_PREFIX
     this.sharded = options.sharded === true
     this.#maxPending = max
+    this.#maxMessage = maxMessage
   }
 
   /** A snapshot of the counters. */
@@ -232,6 +247,19 @@ export class RedisAdapter implements PubSubAdapter {
   }
 
   publish(topic: string, data: Buffer, binary: boolean): void {
+    if (data.length > this.#maxMessage) {
+      // Not an outage: every such publish is reported on its own (the application sent something too large).
+      this.#stats.lost++
+      this.#report(
+        'FERROSOCKET_REDIS_PUBLISH_LOST',
+        `a publish of ${data.length} bytes on ${JSON.stringify(topic.slice(0, 100))} was not carried to other processes: ` +
+          `larger than maxMessageBytes ${this.#maxMessage} (Redis' client-output-buffer-limit pubsub would disconnect ` +
+          'every subscriber of its channel)',
+        undefined,
+        1,
+      )
+      return
+    }
     const pub = this.#pub
     if (pub === null || !pub.isReady || this.#closed) {
       this.#lose(pub === null || this.#closed ? 'the adapter is not connected' : 'Redis is unreachable')

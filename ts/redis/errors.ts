@@ -3,7 +3,8 @@ export class RedisAdapterError extends Error {
   /**
    * - `FERROSOCKET_REDIS_CONNECTION`: a connection to Redis failed (reported once per outage of each connection).
    * - `FERROSOCKET_REDIS_PUBLISH_LOST`: publishes were not carried to other processes; `lost` says how many (1 at
-   *   the first loss of an outage, the outage's total when Redis is reachable again).
+   *   the first loss of an outage, the outage's total when Redis is reachable again; 1 for each publish larger than
+   *   `maxMessageBytes`).
    * - `FERROSOCKET_REDIS_SUBSCRIBE`: Redis refused a SUBSCRIBE (retried when the subscriber connection is next ready).
    */
   readonly code: 'FERROSOCKET_REDIS_CONNECTION' | 'FERROSOCKET_REDIS_PUBLISH_LOST' | 'FERROSOCKET_REDIS_SUBSCRIBE'
