@@ -47,25 +47,28 @@ async function pair(t: { teardown: (fn: () => Promise<void>) => void }, url: str
   return { a, b, channelPrefix }
 }
 
-test('envelope: header layout, own origin recognised, malformed inputs named', (t) => {
+test('envelope: header layout, own origin recognised, malformed inputs and other prefixes named', (t) => {
   const origin = newOrigin()
-  const env = encodeEnvelope(origin, Buffer.from('hi'), false)
+  const env = encodeEnvelope(origin, 12, Buffer.from('hi'), false)
+  t.is(HEADER_BYTES, 22)
   t.is(env.length, HEADER_BYTES + 2)
   t.is(env.subarray(0, 2).toString('hex'), '0100')
   t.deepEqual(env.subarray(2, 18), origin)
-  t.is(env.subarray(18).toString(), 'hi')
-  t.is(encodeEnvelope(origin, Buffer.alloc(0), true).subarray(0, 2).toString('hex'), '0101')
-  t.deepEqual(decodeEnvelope(env, origin), { kind: 'own' })
-  const other = decodeEnvelope(env, newOrigin())
+  t.is(env.readUInt32BE(18), 12)
+  t.is(env.subarray(22).toString(), 'hi')
+  t.is(encodeEnvelope(origin, 0, Buffer.alloc(0), true).subarray(0, 2).toString('hex'), '0101')
+  t.deepEqual(decodeEnvelope(env, origin, 12), { kind: 'own' })
+  const other = decodeEnvelope(env, newOrigin(), 12)
   t.is(other.kind, 'message')
   if (other.kind === 'message') t.is(other.payload.toString(), 'hi')
-  t.regex(String((decodeEnvelope(Buffer.alloc(17), origin) as { reason: string }).reason), /shorter than the header/)
+  t.regex(String((decodeEnvelope(Buffer.alloc(21), origin, 12) as { reason: string }).reason), /shorter than the header/)
   const v2 = Buffer.from(env)
   v2[0] = 2
-  t.regex(String((decodeEnvelope(v2, origin) as { reason: string }).reason), /unknown version 2/)
+  t.regex(String((decodeEnvelope(v2, origin, 12) as { reason: string }).reason), /unknown version 2/)
   const flags = Buffer.from(env)
   flags[1] = 0x03
-  t.regex(String((decodeEnvelope(flags, origin) as { reason: string }).reason), /unknown flags 0x3/)
+  t.regex(String((decodeEnvelope(flags, origin, 12) as { reason: string }).reason), /unknown flags 0x3/)
+  t.regex(String((decodeEnvelope(env, newOrigin(), 4) as { reason: string }).reason), /channelPrefix of 12 bytes, ours has 4/)
 })
 
 test('options: url or client required, bad prefix and maxPendingBytes refused, one server per adapter', (t) => {
@@ -225,12 +228,12 @@ test('malformed messages on our prefix are dropped with a debug line, never deli
     lines.push(args.map(String).join(' '))
   }
   try {
-    const good = encodeEnvelope(newOrigin(), Buffer.from('ok'), false)
+    const good = encodeEnvelope(newOrigin(), Buffer.byteLength(channelPrefix), Buffer.from('ok'), false)
     const badVersion = Buffer.from(good)
     badVersion[0] = 9
     const badFlags = Buffer.from(good)
     badFlags[1] = 0x80
-    const badUtf8 = encodeEnvelope(newOrigin(), Buffer.from([0x68, 0xc3, 0x28]), false)
+    const badUtf8 = encodeEnvelope(newOrigin(), Buffer.byteLength(channelPrefix), Buffer.from([0x68, 0xc3, 0x28]), false)
     const channel = `${channelPrefix}x`
     for (const raw of [Buffer.from('hello'), Buffer.alloc(0), badVersion, badFlags, badUtf8, good]) {
       await admin.publish(channel, raw)
@@ -238,7 +241,8 @@ test('malformed messages on our prefix are dropped with a debug line, never deli
     await waitFor('good one delivered', () => b.got.length === 1)
     t.is(b.got[0]!.data.toString(), 'ok')
     t.like(b.adapter.stats, { dropped: 5, received: 1 })
-    t.is(lines.filter((l) => l.includes('dropped')).length, 5, lines.join('\n'))
+    // Only this test's channel: other tests run concurrently and log their own drops.
+    t.is(lines.filter((l) => l.includes('dropped') && l.includes(` ${channel} `)).length, 5, lines.join('\n'))
     t.true(lines.some((l) => l.includes('unknown version 9')))
     t.true(lines.some((l) => l.includes('not valid UTF-8')))
     t.deepEqual(b.errors, [])
@@ -247,6 +251,32 @@ test('malformed messages on our prefix are dropped with a debug line, never deli
     createDebug.enable(savedNamespaces)
   }
   t.is(a.got.length, 0)
+})
+
+test('two applications whose channelPrefixes nest (\'app:\' and \'app:chat:\') share channel names but never hear each other', async (t) => {
+  const outer = `${freshPrefix()}app:`
+  const inner = `${outer}chat:`
+  // Same channel: outer + 'chat:x' === inner + 'x'.
+  const a = new TestHost(redisAdapter({ url: redis.url, channelPrefix: outer }))
+  const a2 = new TestHost(redisAdapter({ url: redis.url, channelPrefix: outer }))
+  const b = new TestHost(redisAdapter({ url: redis.url, channelPrefix: inner }))
+  const b2 = new TestHost(redisAdapter({ url: redis.url, channelPrefix: inner }))
+  t.teardown(() => Promise.all([a, a2, b, b2].map((h) => h.adapter.close())).then(() => {}))
+  await Promise.all([a, a2, b, b2].map((h) => h.adapter.ready()))
+  a.subscribe('chat:x')
+  b.subscribe('x')
+  await waitFor('both subscribed to the one channel', async () => (await numsub(admin, `${inner}x`)) === 2)
+  b2.publish('x', 'for the inner app')
+  a2.publish('chat:x', 'for the outer app')
+  await waitFor('each app got its own', () => a.got.length >= 1 && b.got.length >= 1)
+  // A marker after both, on the same channel from each side: once it arrived, a cross-delivery would have too.
+  b2.publish('x', 'marker b')
+  a2.publish('chat:x', 'marker a')
+  await waitFor('markers', () => a.got.length >= 2 && b.got.length >= 2)
+  t.deepEqual(a.got.map((d) => d.data.toString()), ['for the outer app', 'marker a'])
+  t.deepEqual(b.got.map((d) => d.data.toString()), ['for the inner app', 'marker b'])
+  t.like(a.adapter.stats, { received: 2, dropped: 2 })
+  t.like(b.adapter.stats, { received: 2, dropped: 2 })
 })
 
 test('client mode: the application owns its client; the adapter duplicates it and never closes it', async (t) => {
@@ -428,7 +458,7 @@ test('a Redis that stops answering: publishes beyond maxPendingBytes are counted
   await waitFor('big one delivered', () => b.got.length === 1)
   // PUBLISH is held by CLIENT PAUSE … WRITE: the connection stays up, Redis just does not answer.
   await ownAdmin.sendCommand(['CLIENT', 'PAUSE', '1500', 'WRITE'])
-  for (let i = 0; i < 10; i++) a.publish('p', Buffer.alloc(1000 - 18, i))
+  for (let i = 0; i < 10; i++) a.publish('p', Buffer.alloc(1000 - HEADER_BYTES, i))
   t.like(a.adapter.stats, { pending: 4, lost: 6 })
   const lost = () => a.errors.filter((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_PUBLISH_LOST')
   t.is(lost().length, 1)

@@ -252,10 +252,10 @@ test.serial('malformed messages on our channel are dropped, never reach clients 
   const { admin, nodes, clients, prefix } = await cluster(t, 2, 2)
   await Promise.all(clients.flat().map((c) => c.sub('room')))
   await until('subscribed', async () => (await numsub(admin, `${prefix}room`)) === 2)
-  const good = encodeEnvelope(newOrigin(), payload(9, 0, 0).data, false)
+  const good = encodeEnvelope(newOrigin(), Buffer.byteLength(prefix), payload(9, 0, 0).data, false)
   const badVersion = Buffer.from(good)
   badVersion[0] = 0xff
-  const badUtf8 = encodeEnvelope(newOrigin(), Buffer.from('9:0:1:\xff\xfe', 'latin1'), false)
+  const badUtf8 = encodeEnvelope(newOrigin(), Buffer.byteLength(prefix), Buffer.from('9:0:1:\xff\xfe', 'latin1'), false)
   const garbage = [Buffer.from('{"json":"from someone else"}'), Buffer.alloc(HEADER_BYTES - 1, 1), badVersion, badUtf8]
   for (const raw of garbage) await admin.publish(`${prefix}room`, raw)
   await admin.publish(`${prefix}room`, good)

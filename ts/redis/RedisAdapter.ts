@@ -13,7 +13,7 @@
  */
 import type { PubSubAdapter, PubSubAdapterHost } from '../pubsub/adapter.js'
 import createDebug from 'debug'
-import { decodeEnvelope, encodeEnvelope, newOrigin } from './envelope.js'
+import { HEADER_BYTES, decodeEnvelope, encodeEnvelope, newOrigin } from './envelope.js'
 import { RedisAdapterError } from './errors.js'
 import { IORedisClient, isIORedis, type IORedisLike } from './ioredis.js'
 
@@ -109,6 +109,8 @@ export class RedisAdapter implements PubSubAdapter {
   readonly #origin = newOrigin()
   readonly #maxPending: number
   readonly #maxMessage: number
+  /** The channelPrefix's UTF-8 length, carried in every envelope (./envelope.ts: nested prefixes of other apps). */
+  readonly #prefixBytes: number
   readonly #stats: RedisAdapterStats = { published: 0, lost: 0, pending: 0, received: 0, dropped: 0 }
   #host: PubSubAdapterHost | null = null
   #pub: RedisClientLike | null = null
@@ -151,6 +153,7 @@ export class RedisAdapter implements PubSubAdapter {
     }
     this.#options = options
     this.channelPrefix = options.channelPrefix ?? DEFAULT_PREFIX
+    this.#prefixBytes = Buffer.byteLength(this.channelPrefix, 'utf8')
     this.sharded = options.sharded === true
     this.#maxPending = max
     this.#maxMessage = maxMessage
@@ -265,13 +268,13 @@ export class RedisAdapter implements PubSubAdapter {
       this.#lose(pub === null || this.#closed ? 'the adapter is not connected' : 'Redis is unreachable')
       return
     }
-    const size = data.length + 18
+    const size = data.length + HEADER_BYTES
     // A message larger than the bound on its own still goes when nothing else is pending (else it never could).
     if (this.#pendingBytes > 0 && this.#pendingBytes + size > this.#maxPending) {
       this.#lose(`Redis has not answered ${this.#pendingBytes} bytes of publishes (maxPendingBytes ${this.#maxPending})`)
       return
     }
-    const envelope = encodeEnvelope(this.#origin, data, binary)
+    const envelope = encodeEnvelope(this.#origin, this.#prefixBytes, data, binary)
     const channel = this.channelPrefix + topic
     this.#pendingBytes += size
     this.#stats.pending++
@@ -375,7 +378,7 @@ export class RedisAdapter implements PubSubAdapter {
     const name = typeof channel === 'string' ? channel : channel.toString('utf8')
     if (!name.startsWith(this.channelPrefix)) return
     const topic = name.slice(this.channelPrefix.length)
-    const decoded = decodeEnvelope(message, this.#origin)
+    const decoded = decodeEnvelope(message, this.#origin, this.#prefixBytes)
     if (decoded.kind === 'own') return
     if (decoded.kind === 'malformed') {
       this.#stats.dropped++
