@@ -279,6 +279,32 @@ test('two applications whose channelPrefixes nest (\'app:\' and \'app:chat:\') s
   t.like(b.adapter.stats, { received: 2, dropped: 2 })
 })
 
+for (const sharded of [false, true]) {
+  test(`topics are literal channels${sharded ? ' (sharded)' : ''}: Redis glob characters never match other topics; a 1 MiB topic name works`, async (t) => {
+    const { a, b, channelPrefix } = await pair(t, redis.url, { sharded })
+    const globs = ['a*', 'h?llo', '[ab]c', '*', 'x\\*']
+    for (const topic of globs) b.subscribe(topic)
+    const huge = `huge:${'é'.repeat(512 * 1024)}`
+    b.subscribe(huge)
+    await waitFor('b subscribed', async () => (await numsub(admin, `${channelPrefix}${huge}`, sharded)) === 1)
+    for (const topic of globs) t.is(await numsub(admin, `${channelPrefix}${topic}`, sharded), 1)
+    // Topics each glob would match as a pattern: none of them may reach b.
+    for (const topic of ['abc', 'a', 'hello', 'hallo', 'ac', 'bc', 'x*', 'xyz', 'huge:', `${huge}x`, huge.slice(0, -1)]) {
+      a.publish(topic, `no:${topic.slice(0, 20)}`)
+    }
+    for (const topic of [...globs, huge]) a.publish(topic, `yes:${topic.slice(0, 20)}`)
+    await waitFor('the literal ones delivered', () => b.got.length >= globs.length + 1)
+    await waitFor('a acknowledged', () => a.adapter.stats.published === 11 + globs.length + 1)
+    // A marker after everything on a topic b has: anything else that was going to arrive has arrived.
+    a.publish('a*', 'marker')
+    await waitFor('marker', () => b.got.some((d) => d.data.toString() === 'marker'))
+    t.deepEqual(
+      b.got.map((d) => [d.topic.slice(0, 20), d.data.toString()]),
+      [...[...globs, huge].map((topic) => [topic.slice(0, 20), `yes:${topic.slice(0, 20)}`]), ['a*', 'marker']],
+    )
+  })
+}
+
 test('client mode: the application owns its client; the adapter duplicates it and never closes it', async (t) => {
   const app = createClient({ url: redis.url })
   app.on('error', () => {})
@@ -394,6 +420,113 @@ test('subscribe and unsubscribe while Redis is away take effect when it is back'
     return b.got.length > 0
   }, 20_000)
   t.is(b.got[0]!.data.toString(), 'hello')
+})
+
+test('interest churn across a Redis outage: afterwards Redis holds exactly the process\'s local topics, and delivers them', async (t) => {
+  t.timeout(90_000)
+  const { own, ownAdmin } = await privateRedis(t)
+  const { a, b, channelPrefix } = await pair(t, own.url)
+  const topics = Array.from({ length: 40 }, (_, i) => `t${i}`)
+  let seed = 7
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff)
+  const churn = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const topic = topics[next() % topics.length]!
+      if (b.counts.has(topic) && next() % 2 === 0) b.unsubscribe(topic)
+      else b.subscribe(topic)
+    }
+  }
+  const held = async () =>
+    ((await ownAdmin.sendCommand(['PUBSUB', 'CHANNELS', `${channelPrefix}*`])) as string[])
+      .map((c) => c.slice(channelPrefix.length))
+      .sort()
+  const local = () => [...b.counts.keys()].sort()
+  const same = async () => JSON.stringify(await held()) === JSON.stringify(local())
+  churn(300)
+  await waitFor('interest settled before', same)
+  // Churn all through the outage: while Redis stops, while it is down, while the links come back.
+  let churning = true
+  const loop = (async () => {
+    while (churning) {
+      churn(5)
+      await new Promise((resolve) => setTimeout(resolve, 3))
+    }
+  })()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await own.stop()
+  await waitFor('b sees Redis gone', () => b.errors.length > 0)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  await own.start()
+  await waitFor('b reconnected', () => b.adapter.connected, 20_000)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  churning = false
+  await loop
+  t.true(local().length > 0 && local().length < topics.length, `a mix of topics in and out: ${local().length}`)
+  await waitFor('Redis interest equals local interest exactly', same, 20_000).catch(async (e: Error) => {
+    throw new Error(`${e.message}: Redis ${JSON.stringify(await held())} local ${JSON.stringify(local())}`)
+  })
+  // And delivery follows it: one message per topic reaches b on exactly its local topics.
+  await waitFor('a connected', () => a.adapter.connected, 20_000)
+  for (const topic of topics) a.publish(topic, topic)
+  b.subscribe('marker')
+  await waitFor('marker subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}marker`)) === 1)
+  a.publish('marker', 'm')
+  await waitFor('marker', () => b.of('marker').length === 1)
+  t.deepEqual(b.got.filter((d) => d.topic !== 'marker').map((d) => d.topic).sort(), local().filter((x) => x !== 'marker'))
+  t.is(b.adapter.stats.dropped, 0)
+})
+
+test('publish during close(): each publish is either carried and delivered once, in order, or counted lost; none left pending', async (t) => {
+  const { a, b, channelPrefix } = await pair(t, redis.url)
+  b.subscribe('z')
+  await waitFor('b subscribed', async () => (await numsub(admin, `${channelPrefix}z`)) === 1)
+  for (let i = 0; i < 500; i++) a.publish('z', `${i}`)
+  const closing = a.adapter.close()
+  for (let i = 500; i < 600; i++) a.publish('z', `${i}`)
+  await closing
+  a.publish('z', 'after')
+  const s = a.adapter.stats
+  t.is(s.pending, 0)
+  t.is(s.published + s.lost, 601)
+  t.true(s.lost >= 101, 'everything published after close() began is lost')
+  t.false(a.adapter.connected)
+  await waitFor('b got what was carried', () => b.got.length >= s.published)
+  // A marker from a third adapter: anything still on its way to b has arrived once the marker has.
+  const c = new TestHost(redisAdapter({ url: redis.url, channelPrefix }))
+  t.teardown(() => c.adapter.close())
+  await c.adapter.ready()
+  c.publish('z', 'marker')
+  await waitFor('marker', () => b.got.some((d) => d.data.toString() === 'marker'))
+  t.deepEqual(b.got.slice(0, -1).map((d) => Number(d.data.toString())), Array.from({ length: s.published }, (_, i) => i))
+  t.is(a.errors.filter((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_PUBLISH_LOST').length, 0, 'no report after close')
+})
+
+const handles = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'Timeout').length
+
+test.serial('close() after traffic, and close() while Redis is down and the links are backing off, leave no socket or timer behind', async (t) => {
+  t.timeout(60_000)
+  const before = handles()
+  const { own, ownAdmin } = await privateRedis(t)
+  const channelPrefix = freshPrefix()
+  const hosts = [0, 1, 2, 3].map(() => new TestHost(redisAdapter({ url: own.url, channelPrefix })))
+  await Promise.all(hosts.map((h) => h.adapter.ready()))
+  const [a, b, c, d] = hosts as [TestHost, TestHost, TestHost, TestHost]
+  b.subscribe('h')
+  d.subscribe('h')
+  await waitFor('subscribed', async () => (await numsub(ownAdmin, `${channelPrefix}h`)) === 2)
+  for (let i = 0; i < 100; i++) a.publish('h', Buffer.alloc(1000, i))
+  await waitFor('delivered', () => b.got.length === 100)
+  await a.adapter.close()
+  await b.adapter.close()
+  // c and d: Redis goes away, the links fail and back off; close() in the middle of that.
+  await own.stop()
+  await waitFor('c and d see Redis gone', () => c.errors.length > 0 && d.errors.length > 0)
+  c.publish('h', 'lost')
+  await Promise.all([c.adapter.close(), d.adapter.close()])
+  await ownAdmin.close().catch(() => {})
+  await own.dispose()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.true(handles() <= before, process.getActiveResourcesInfo().join(', '))
 })
 
 test.serial('Redis never reachable: publishes are lost and reported, close() still finishes and leaves nothing', async (t) => {
