@@ -143,7 +143,20 @@ test.serial('interest churn while publishing: messages reach only current subscr
   for (const s of stats) t.like(s.stats, { lost: 0, dropped: 0 })
 })
 
-test.serial('Redis restarted under load: local delivery never stops, lost counts every publish made while it was down and none that arrived, nothing lost after', async (t) => {
+/**
+ * Redis restarted under load. Every client sends one message every 10 ms; for each origin node the test then
+ * classifies every message by whether it reached at least one client of another node ("unreached" if none).
+ *
+ * What can be asserted exactly depends on one race the adapter cannot see: after the restart, a publisher may be back
+ * before another process's subscriber is. Redis accepts its messages (so they are not `lost`) and delivers them to
+ * nobody; Redis only tells the publisher how many subscribers it reached, not which ones were expected. So:
+ * - `gate` false (the natural restart): `lost` lies between the publishes made while the test held Redis down and
+ *   the unreached ones; the difference is exactly that race (docs/cluster.md, "What is not counted").
+ * - `gate` true: the restarted Redis refuses PUBLISH (ACL) until every node has resubscribed, then allows it. The
+ *   refused publishes are lost like the ones made while Redis was down, so the race cannot happen and the count is
+ *   exact: lost === unreached for every node.
+ */
+async function restartUnderLoad(t: ExecutionContext, gate: boolean) {
   t.timeout(120_000)
   const { redis, admin, nodes, clients, prefix } = await cluster(t, 3, 4)
   const pids = nodes.map((n) => n.child.pid)
@@ -170,9 +183,14 @@ test.serial('Redis restarted under load: local delivery never stops, lost counts
   await new Promise((resolve) => setTimeout(resolve, 2500))
   // Margin: on a loaded machine a message sent shortly before the restart may be handled after the node reconnected.
   const downTo = Date.now() - 1000
-  await redis.start()
+  await redis.start(gate ? ['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-publish', '-spublish'] : [])
   await until('every node reconnected by itself', async () => (await Promise.all(nodes.map((n) => n.stats()))).every((s) => s.connected), 20_000)
   await until('every node resubscribed', async () => (await numsub(admin, `${prefix}room`)) === 3, 20_000)
+  if (gate) {
+    // Let the nodes publish a while against the refusing Redis, then open it.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await admin.sendCommand(['ACL', 'SETUSER', 'default', '+publish', '+spublish'])
+  }
   const backAt = Date.now()
   await new Promise((resolve) => setTimeout(resolve, 500))
   sending = false
@@ -223,13 +241,20 @@ test.serial('Redis restarted under load: local delivery never stops, lost counts
     t.is(beforeMissing, 0, `node ${origin}: everything published before the outage arrived`)
     t.is(afterMissing, 0, `node ${origin}: nothing lost after the reconnect`)
     t.true(down > 0 && lost >= down, `node ${origin}: every publish made while Redis was down is counted lost`)
-    t.true(lost <= unreached, `node ${origin}: no publish counted lost was delivered`)
+    if (gate) t.is(lost, unreached, `node ${origin}: lost counts exactly the messages that reached no other node`)
+    else t.true(lost <= unreached, `node ${origin}: no publish counted lost was delivered`)
     // The reports: one at the first loss, then the outage's total once Redis was reachable again.
     const totals = stats[origin]!.errors.filter((e) => e.code === 'FERROSOCKET_REDIS_PUBLISH_LOST' && /reachable again/.test(e.message))
     t.is(totals.reduce((a, e) => a + e.lost, 0), lost)
     t.true(stats[origin]!.errors.some((e) => e.code === 'FERROSOCKET_REDIS_CONNECTION'))
   }
-})
+}
+
+test.serial('Redis restarted under load: local delivery never stops, lost counts every publish made while it was down and none that arrived, nothing lost after', (t) =>
+  restartUnderLoad(t, false))
+
+test.serial('Redis restarted under load, publishing refused until every node resubscribed: lost equals exactly the messages that reached no other node', (t) =>
+  restartUnderLoad(t, true))
 
 test.serial('CLIENT KILL TYPE pubsub: every node resubscribes by itself and delivers again', async (t) => {
   t.timeout(60_000)

@@ -13,8 +13,8 @@ export interface RedisServer {
   readonly url: string
   /** Stops the server (SHUTDOWN-like: SIGTERM, then SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>
-  /** Starts it again on the same address (after `stop`). */
-  start(): Promise<void>
+  /** Starts it again on the same address (after `stop`), with `extraArgs` added to redis-server's for this run. */
+  start(extraArgs?: string[]): Promise<void>
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>
   /** Runs `redis-cli` against it and returns stdout (bounded to 10 s). */
@@ -59,11 +59,12 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const prefix = options.prefix ?? []
   let child: ChildProcess | null = null
 
-  const start = async (): Promise<void> => {
+  const start = async (extraArgs: string[] = []): Promise<void> => {
     if (child !== null) return
     const args = [
       ...['--bind', options.bind ?? host, '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
       ...['--protected-mode', 'no', '--dir', dir, '--loglevel', 'notice', '--logfile', ''],
+      ...extraArgs,
     ]
     const cmd = prefix.length > 0 ? prefix[0]! : 'redis-server'
     const argv = prefix.length > 0 ? [...prefix.slice(1), 'redis-server', ...args] : args
