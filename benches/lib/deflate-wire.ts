@@ -4,6 +4,7 @@
  * whole messages so every echo can be compared with what was sent. Node's zlib only; no WebSocket library.
  */
 import zlib from 'node:zlib'
+import { maskedFrame } from './workloads.js'
 
 /** §7.2.1: a sync flush ends with this empty stored block; the sender removes it, the receiver puts it back. */
 export const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff])
@@ -90,21 +91,7 @@ export function upgradeRequest(port: number, extra = ''): Buffer {
 
 /** One client-to-server frame: FIN, RSV1 when `compressed`, masked with `key` (RFC 6455 §5.2, RFC 7692 §6). */
 export function clientFrame(payload: Buffer, opts: { opcode: number; compressed: boolean; key: Buffer }): Buffer {
-  const n = payload.length
-  const ext = n < 126 ? 0 : n < 65536 ? 2 : 8
-  const f = Buffer.alloc(2 + ext + 4 + n)
-  f[0] = 0x80 | (opts.compressed ? 0x40 : 0) | opts.opcode
-  if (ext === 0) f[1] = 0x80 | n
-  else if (ext === 2) {
-    f[1] = 0x80 | 126
-    f.writeUInt16BE(n, 2)
-  } else {
-    f[1] = 0x80 | 127
-    f.writeBigUInt64BE(BigInt(n), 2)
-  }
-  opts.key.copy(f, 2 + ext)
-  for (let i = 0; i < n; i++) f[6 + ext + i] = payload[i]! ^ opts.key[i & 3]!
-  return f
+  return maskedFrame((opts.compressed ? 0x40 : 0) | opts.opcode, payload, opts.key)
 }
 
 /** One whole data message as it came off the wire. */

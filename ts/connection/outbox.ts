@@ -2,8 +2,8 @@
  * Write coalescing (issue 14): every frame a connection sends during one event-loop turn is appended to its
  * outbox, and the outboxes of all connections that got something are written out once per turn, one write per
  * socket (one buffer, or one writev when large payloads are kept by reference). A `socket.write` per frame was a
- * system call per frame: on fan-out (a chat room relaying every message to every member) that was 8–10× the cost
- * of everything else (performance.md, "Fan-out and ceilings").
+ * system call per frame: on fan-out (a chat room relaying every message to every member) that was the cost every
+ * library measured shared (benches/README.md, "Fan-out (issue 14)").
  *
  * When: in a single `setImmediate` for all connections, i.e. right after the poll phase that delivered the
  * messages which caused the sends. process.nextTick / queueMicrotask (a write after each I/O callback) were
