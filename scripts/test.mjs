@@ -13,6 +13,14 @@ const step = (title, cmd, args, env = {}) => {
   }
 }
 
+// A fresh clone's `git status` must stay clean through `npm install && npm test` (issue 17 item 10): when the tree
+// is clean at the start, anything the run writes outside .gitignore fails it at the end, with the paths.
+const gitStatus = () => {
+  const r = spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' })
+  return r.status === 0 ? r.stdout : null
+}
+const cleanAtStart = gitStatus() === ''
+
 const only = process.argv.slice(2)
 ensurePython()
 step('typecheck (tsc --noEmit)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
@@ -24,3 +32,11 @@ for (const backend of ['native', 'ts']) {
   step(`ava, FERROSOCKET_BACKEND=${backend}`, 'npx', ['ava', ...only], { FERROSOCKET_BACKEND: backend })
 }
 if (only.length === 0) step('install tests (packed tarballs, offline)', 'npx', ['ava', '--config', 'ava.install.config.mjs'])
+if (cleanAtStart) {
+  console.log('\n=== git status (the run must leave a clean tree clean) ===')
+  const after = gitStatus()
+  if (after !== '') {
+    console.error(`\n[ferrosocket] npm test left files in the tree (write them under a temporary directory or .gitignore them):\n${after}`)
+    process.exit(1)
+  }
+}
