@@ -188,6 +188,12 @@ test('a fresh clone stays clean after npm install (package-lock.json agrees with
 
 test('TypeScript consumer written like an @types/websocket user compiles against the shipped .d.ts', (t) => {
   const dir = project('ts-consumer', [mainTarball])
+  // The drop-in consumer of types-dropin.spec.ts (written for @types/websocket 1.0.10, strict) with only its module
+  // name changed, as a migrating user does: here against the packed declarations, not the sources.
+  const dropIn = readFileSync(path.join(root, '__test__', 'types', 'drop-in', 'consumer.ts'), 'utf8')
+  const renamed = dropIn.replaceAll(" from 'websocket'", " from 'ferrosocket'")
+  t.is(renamed.split(" from 'ferrosocket'").length - 1, 2, 'both imports of the drop-in consumer renamed')
+  writeFileSync(path.join(dir, 'dropin.ts'), renamed)
   // @types/node comes from the repository (the fixture project is offline and has no dev dependencies).
   writeFileSync(
     path.join(dir, 'tsconfig.json'),
@@ -201,13 +207,13 @@ test('TypeScript consumer written like an @types/websocket user compiles against
         types: ['node'],
         typeRoots: [path.join(root, 'node_modules', '@types')],
       },
-      files: ['consumer.ts'],
+      files: ['consumer.ts', 'dropin.ts'],
     }),
   )
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
   t.is(r.status, 0, r.stdout + r.stderr)
-  t.true(pkg.version.length > 0)
+  t.regex(r.stdout, /node_modules\/ferrosocket\/dist\/(cjs\/)?index\.d\.ts/)
 })
 
 // The original's `browser` field mapped the package to a shim exporting { w3cwebsocket, version } with the browser's
