@@ -328,6 +328,29 @@ test('adapter: deliverRemote refuses text that is not UTF-8 (-1, nothing sent), 
   t.deepEqual(a!.got, ['b:c328', 't:ok'])
 })
 
+test('adapter: a remote message is framed once for all local subscribers (the same frame bytes go to every socket)', async (t) => {
+  const adapter = new LinkAdapter(new LinkBus())
+  const h = await server(t, { adapter, fragmentOutgoingMessages: false })
+  const ps = await peers(t, h, 4)
+  const written: Buffer[][] = ps.map(() => [])
+  ps.forEach((p, i) => {
+    p.conn.subscribe('big')
+    // Large writes go to the socket by reference (connection/outbox.ts): record what each socket is handed.
+    const socket = p.conn.socket as unknown as { write: (chunk: Buffer, ...rest: unknown[]) => boolean }
+    const write = socket.write.bind(socket)
+    socket.write = (chunk: Buffer, ...rest: unknown[]) => {
+      written[i]!.push(chunk)
+      return write(chunk, ...rest)
+    }
+  })
+  const payload = Buffer.alloc(200_000, 7)
+  t.is(adapter.host!.deliverRemote('big', payload, true), 4)
+  await until(() => written.every((w) => w.some((c) => c.length >= payload.length)), 'written')
+  const frames = written.map((w) => w.find((c) => c.length >= payload.length)!)
+  t.is(frames[0]!.length, payload.length + 10, 'one unfragmented frame: 10-byte header + payload')
+  for (const f of frames.slice(1)) t.true(f === frames[0], 'the very same Buffer, encoded once')
+})
+
 test('adapter: faults become adapterError; a throwing adapter does not break local delivery; shutDown closes it', async (t) => {
   const adapter = new LinkAdapter(new LinkBus())
   const h = await server(t, { adapter })
