@@ -9,7 +9,7 @@
  * `node … loadgen-deflate.ts '<json job>'`; the result goes back over IPC.
  */
 import net from 'node:net'
-import { OFFER, MessageInflater, MessageParser, agreedFromResponse, clientFrame, deflateSequence, upgradeRequest, type Agreed, type WireMessage } from '../lib/deflate-wire.js'
+import { OFFER, MessageInflater, MessageParser, agreedFromResponse, clientFrame, deflateSequence, upgradeRequest, upgradeSocket, type Agreed, type WireMessage } from '../lib/deflate-wire.js'
 import { jsonMessages } from '../lib/textgen.js'
 import { measureWindow, now, percentiles } from '../lib/window.js'
 
@@ -38,31 +38,10 @@ interface Conn {
 }
 
 /** Connect and upgrade with the offer; resolves with the socket and what the server agreed to. */
-function connect(onData: (b: Buffer) => void): Promise<Conn> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port: job.port, host: '127.0.0.1', noDelay: true })
-    let head = Buffer.alloc(0)
-    const onHead = (b: Buffer) => {
-      head = Buffer.concat([head, b])
-      const end = head.indexOf('\r\n\r\n')
-      if (end < 0) return
-      const text = head.subarray(0, end).toString('latin1')
-      if (!text.slice(0, 12).includes('101')) {
-        reject(new Error(`upgrade refused: ${text.slice(0, 40)}`))
-        s.destroy()
-        return
-      }
-      s.off('data', onHead)
-      s.on('data', onData)
-      resolve({ socket: s, agreed: agreedFromResponse(text) })
-      if (end + 4 < head.length) onData(head.subarray(end + 4))
-    }
-    s.on('data', onHead)
-    s.once('error', reject)
-    s.write(UPGRADE)
-  })
+async function connect(onData: (b: Buffer) => void): Promise<Conn> {
+  const { socket, head } = await upgradeSocket(job.port, UPGRADE, onData)
+  return { socket, agreed: agreedFromResponse(head) }
 }
-
 
 let failure: string | null = null
 function fail(why: string): void {

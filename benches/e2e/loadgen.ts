@@ -5,7 +5,7 @@
  * `node … loadgen.ts '<json job>'`; the result goes back over IPC. Jobs: echo, broadcast, connrate, idle.
  */
 import net from 'node:net'
-import { clientFrame, upgradeRequest } from '../lib/deflate-wire.js'
+import { clientFrame, upgradeRequest, upgradeSocket } from '../lib/deflate-wire.js'
 import { measureWindow, now, percentiles } from '../lib/window.js'
 
 interface Job {
@@ -89,28 +89,8 @@ class Counter {
 }
 
 /** Connect and upgrade; resolves with the socket once the 101 is in, leftover bytes fed to `onData`. */
-function connect(onData: (b: Buffer) => void): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port: job.port, host: '127.0.0.1', noDelay: true })
-    let head = Buffer.alloc(0)
-    const onHead = (b: Buffer) => {
-      head = Buffer.concat([head, b])
-      const end = head.indexOf('\r\n\r\n')
-      if (end < 0) return
-      if (!head.subarray(0, 12).toString().includes('101')) {
-        reject(new Error(`upgrade refused: ${head.subarray(0, 40).toString()}`))
-        s.destroy()
-        return
-      }
-      s.off('data', onHead)
-      s.on('data', onData)
-      resolve(s)
-      if (end + 4 < head.length) onData(head.subarray(end + 4))
-    }
-    s.on('data', onHead)
-    s.once('error', reject)
-    s.write(UPGRADE)
-  })
+async function connect(onData: (b: Buffer) => void): Promise<net.Socket> {
+  return (await upgradeSocket(job.port, UPGRADE, onData)).socket
 }
 
 async function connectAll(n: number, onData: (i: number) => (b: Buffer) => void, parallel = 100): Promise<net.Socket[]> {

@@ -1,5 +1,5 @@
 /** Medians, ratios to ws and the Markdown table of the permessage-deflate workloads (issue 9; `run.ts --deflate`). */
-import { IMPL_LABEL, median, mediansAndRanges, type Impl } from './report.js'
+import { IMPL_LABEL, median, mediansAndRanges, num as formatNumber, ratio, type Impl } from './report.js'
 
 export type DeflateWorkloadId = 'deflate-text-1KiB-100' | 'deflate-text-64KiB-1' | 'deflate-binary-64KiB-1'
 
@@ -69,17 +69,10 @@ export function summarizeDeflate(cells: DeflateCell[], impls: Impl[]): DeflateSu
   })
 }
 
+/** A cell as report.ts formats it; compression ratios with three decimals. */
 function num(x: number | null | undefined, unit: string): string {
-  if (x == null) return 'n/a'
-  if (unit === 'ratio') return x.toFixed(3)
-  if (x >= 100_000) return `${(x / 1000).toFixed(0)}k`
-  if (x >= 10_000) return `${(x / 1000).toFixed(1)}k`
-  if (x >= 100) return x.toFixed(0)
-  if (x >= 10) return x.toFixed(1)
-  return x.toFixed(2)
+  return unit === 'ratio' && x != null ? x.toFixed(3) : formatNumber(x)
 }
-
-const ratio = (x: number | null | undefined) => (x == null ? 'n/a' : `${x.toFixed(2)}×`)
 
 /** The results table alone (what README quotes). websocket@1.0.35 is uncompressed: its ratio column is n/a. */
 export function deflateTable(rows: DeflateSummaryRow[]): string[] {

@@ -119,7 +119,7 @@ export function summarize(cells: Cell[], impls: Impl[]): SummaryRow[] {
   })
 }
 
-function num(x: number | null | undefined): string {
+export function num(x: number | null | undefined): string {
   if (x == null) return 'n/a'
   if (x >= 100_000) return `${(x / 1000).toFixed(0)}k`
   if (x >= 10_000) return `${(x / 1000).toFixed(1)}k`
@@ -128,7 +128,7 @@ function num(x: number | null | undefined): string {
   return x.toFixed(2)
 }
 
-const ratio = (x: number | null | undefined) => (x == null ? 'n/a' : `${x.toFixed(2)}×`)
+export const ratio = (x: number | null | undefined) => (x == null ? 'n/a' : `${x.toFixed(2)}×`)
 
 export function renderMarkdown(meta: Record<string, unknown>, rows: SummaryRow[]): string {
   const m = meta.machine as Record<string, unknown>

@@ -3,6 +3,7 @@
  * compressed ahead of time with context takeover, and a parser + inflater that turns the server's replies back into
  * whole messages so every echo can be compared with what was sent. Node's zlib only; no WebSocket library.
  */
+import net from 'node:net'
 import zlib from 'node:zlib'
 import { maskedFrame } from './workloads.js'
 
@@ -87,6 +88,35 @@ export function upgradeRequest(port: number, extra = ''): Buffer {
     `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
   )
+}
+
+/**
+ * Connect to 127.0.0.1:`port` (no Nagle), send `request` and wait for the 101: resolves with the socket and the
+ * response head (latin1, without the blank line); bytes after the head, and all later ones, go to `onData`.
+ */
+export function upgradeSocket(port: number, request: Buffer, onData: (b: Buffer) => void): Promise<{ socket: net.Socket; head: string }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1', noDelay: true })
+    let head = Buffer.alloc(0)
+    const onHead = (b: Buffer) => {
+      head = Buffer.concat([head, b])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return
+      const text = head.subarray(0, end).toString('latin1')
+      if (!text.slice(0, 12).includes('101')) {
+        reject(new Error(`upgrade refused: ${text.slice(0, 40)}`))
+        s.destroy()
+        return
+      }
+      s.off('data', onHead)
+      s.on('data', onData)
+      resolve({ socket: s, head: text })
+      if (end + 4 < head.length) onData(head.subarray(end + 4))
+    }
+    s.on('data', onHead)
+    s.once('error', reject)
+    s.write(request)
+  })
 }
 
 /** One client-to-server frame: FIN, RSV1 when `compressed`, masked with `key` (RFC 6455 §5.2, RFC 7692 §6). */
