@@ -5,7 +5,7 @@ import test from 'ava'
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import type { WebSocketRequest } from '../ts/WebSocketRequest.js'
 import {
-  SAMPLE_ACCEPT,
+  SWITCHING,
   handshake,
   headersComplete,
   maskedFrame,
@@ -14,9 +14,6 @@ import {
   startServer,
 } from './helpers/server-harness.js'
 
-const SWITCHING =
-  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-  `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n`
 const SPACES = ' '.repeat(16 * 1024)
 const COMMAS = ','.repeat(16 * 1024)
 

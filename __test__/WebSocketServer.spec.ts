@@ -7,7 +7,7 @@ import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import type { WebSocketRequest } from '../ts/WebSocketRequest.js'
 import { WebSocketServer } from '../ts/WebSocketServer.js'
 import {
-  SAMPLE_ACCEPT,
+  SWITCHING,
   handshake,
   headersComplete,
   nextEvent,
@@ -15,9 +15,6 @@ import {
   startServer,
 } from './helpers/server-harness.js'
 
-const SWITCHING =
-  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-  `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n`
 
 test('101: exact bytes and header order, Origin echoed for v13', async (t) => {
   const { wsServer, port } = await startServer(t)

@@ -90,21 +90,24 @@ test('client: ws CVE-2026-48779 — 1,000,000 empty continuations from a server 
   t.is(closeOf(fs[0]!).code, 1008)
 })
 
-test('client: ping flood from a server that never reads (websocket@1.0.35 +108 MB RSS) → 1008', async (t) => {
-  const p = await connPair(t, 'client')
-  p.peer.pause()
-  const block = Buffer.from(frameHex(0x89, Buffer.alloc(125, 0x70)).repeat(2000), 'hex')
-  let sent = 0
-  const pump = async (): Promise<void> => {
-    while (p.conn.connected && sent < 400 && !p.peer.destroyed) {
-      if (!p.peer.write(block)) await new Promise((r) => setTimeout(r, 5))
-      sent++
+for (const role of ROLES) {
+  test(`${role}: ping flood from a peer that never reads → 1008 (websocket@1.0.35: +108 MB RSS as a client)`, async (t) => {
+    const p = await connPair(t, role)
+    p.peer.pause()
+    const ping = peerBytes(role, frameHex(0x89, Buffer.alloc(125, 0x70)))
+    const block = Buffer.concat(Array.from({ length: 2000 }, () => ping))
+    let sent = 0
+    const pump = async (): Promise<void> => {
+      while (p.conn.connected && sent < 400 && !p.peer.destroyed) {
+        if (!p.peer.write(block)) await new Promise((r) => setTimeout(r, 5))
+        sent++
+      }
     }
-  }
-  void pump()
-  t.deepEqual(await p.closed(20000), { code: 1008, description: TOO_MANY_PONGS })
-  t.true(sent < 400, 'cut off before the server ran out of pings')
-})
+    void pump()
+    t.deepEqual(await p.closed(20000), { code: 1008, description: TOO_MANY_PONGS })
+    t.true(sent < 400, 'cut off before the peer ran out of pings')
+  })
+}
 
 test('client: slow-reader server — maxOutputBufferSize cuts it off with 1008', async (t) => {
   const p = await connPair(t, 'client', { maxOutputBufferSize: 1 << 20 })

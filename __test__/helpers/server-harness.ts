@@ -7,6 +7,10 @@ import { WebSocketServer, type IServerConfig } from '../../ts/WebSocketServer.js
 /** The RFC 6455 §1.3 sample key and its accept value. */
 export const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 export const SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='
+/** The start of the 101 our server answers `handshake()` with (the headers after it depend on the request). */
+export const SWITCHING =
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  `Sec-WebSocket-Accept: ${SAMPLE_ACCEPT}\r\n`
 
 export interface Harness {
   httpServer: http.Server
