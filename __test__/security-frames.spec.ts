@@ -4,13 +4,20 @@
  * chosen by FERROSOCKET_BACKEND (npm test runs both).
  */
 import http from 'node:http'
+import zlib from 'node:zlib'
 import test from 'ava'
 import { MAX_PAYLOAD_SIZE, resolveConnectionOptions } from '../ts/config.js'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
 import { WebSocketServer } from '../ts/WebSocketServer.js'
 import { takeMaskKeys } from '../ts/maskKeys.js'
-import { closeOf, collect, connPair, frameHex, peerBytes, ROLES, until } from './helpers/conn-pair.js'
+import { closeOf, collect, connPair, frameHex, peerBytes, PMD, ROLES, until } from './helpers/conn-pair.js'
 
+const PMD_ON = { perMessageDeflate: true }
+/** A compressed message's payload: sync-flushed, the 00 00 ff ff tail removed (RFC 7692 §7.2.1). */
+function syncFlushed(text: string): Buffer {
+  const z = zlib.deflateRawSync(Buffer.from(text), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+  return z.subarray(0, z.length - 4)
+}
 const TOO_MANY_PONGS = 'Peer is not reading: too many automatic pongs queued.'
 const TOO_MANY_FRAGMENTS = 'Maximum number of message fragments exceeded.'
 
@@ -190,6 +197,33 @@ for (const role of ROLES) {
     t.true(p.conn.connected)
   })
 
+  // The same header on the other paths a payload can take: a text frame (the receiver's text message since issue
+  // 16), the first fragment of a message, and with permessage-deflate (compressed or not).
+  for (const [name, first, deflate] of [
+    ['text', 0x81, false],
+    ['text fragment', 0x01, false],
+    ['deflate on, uncompressed text', 0x81, true],
+    ['deflate on, compressed text', 0xc1, true],
+    ['deflate on, compressed binary', 0xc2, true],
+  ] as const) {
+    const config = { maxReceivedFrameSize: Infinity, maxReceivedMessageSize: Infinity, ...(deflate ? PMD_ON : {}) }
+    const options = deflate ? { extensions: PMD } : {}
+    const head = first.toString(16).padStart(2, '0')
+    test(`${role}: limits unlimited, ${name} — 2^40 and 2^32 + 1 are refused (1009), 2^32 − 1 allocates only what arrived`, async (t) => {
+      for (const length of ['0000010000000000', '0000000100000001']) {
+        const refused = await connPair(t, role, config, options)
+        refused.send(`${head}7f${length}61`)
+        t.is((await refused.closed()).code, 1009)
+      }
+      const p = await connPair(t, role, config, options)
+      const before = process.memoryUsage().arrayBuffers
+      p.conn.handleSocketData(peerBytes(role, `${head}7f00000000ffffffff` + '61'.repeat(1000)))
+      const grown = process.memoryUsage().arrayBuffers - before
+      t.true(grown < 16 * 1024 * 1024, `external memory grew ${grown} bytes for 1,000 received`)
+      t.true(p.conn.connected)
+    })
+  }
+
   // Issue 14 (echo): a large binary frame is held as its chunks until a quarter of it is here, then in one buffer.
   test(`${role}: a 4 MiB binary frame — nothing near its length allocated before a quarter arrived; delivered byte-exact`, async (t) => {
     const p = await connPair(t, role, { maxReceivedFrameSize: 8 << 20, maxReceivedMessageSize: 8 << 20 })
@@ -238,6 +272,53 @@ for (const role of ROLES) {
     t.is((await p.closed()).code, 1009)
     t.is(got.length, 1)
   })
+
+  // The other paths a message takes (text in one frame or crossing chunks goes into the receiver's text message,
+  // binary fragments into the assembler, compressed messages through inflation): each sees the current limit.
+  for (const [name, hex, deflate] of [
+    ['a 2,000-byte text frame', frameHex(0x81, 'x'.repeat(2000)), false],
+    ['a 3,000-byte fragmented binary message', frameHex(0x02, Buffer.alloc(1500)) + frameHex(0x80, Buffer.alloc(1500)), false],
+    ['a compressed text inflating to 2,000 bytes', frameHex(0xc1, syncFlushed('x'.repeat(2000))), true],
+  ] as const) {
+    test(`${role}: maxReceivedMessageSize lowered at run time — ${name} → 1009`, async (t) => {
+      const p = await connPair(t, role, deflate ? PMD_ON : {}, deflate ? { extensions: PMD } : {})
+      p.conn.maxReceivedMessageSize = 1000
+      const got = collect(p)
+      p.send(hex)
+      t.is((await p.closed()).code, 1009)
+      t.deepEqual(got, [])
+    })
+  }
+
+  test(`${role}: maxReceivedMessageSize lowered between two fragments — the message in progress → 1009`, async (t) => {
+    const p = await connPair(t, role)
+    const got = collect(p)
+    p.send(frameHex(0x01, 'a'.repeat(800)) + frameHex(0x89, 'mark'))
+    await p.waitFrames((f) => f.some((x) => x.opcode === 0x0a))
+    p.conn.maxReceivedMessageSize = 1000
+    p.send(frameHex(0x80, 'b'.repeat(800)))
+    t.is((await p.closed()).code, 1009)
+    t.deepEqual(got, [])
+  })
+
+  for (const [name, make, deflate] of [
+    ['a 2 MiB text frame', () => frameHex(0x81, 'y'.repeat(2 << 20)), false],
+    ['a 2 MiB text in two fragments', () => frameHex(0x01, 'y'.repeat(1 << 20)) + frameHex(0x80, 'y'.repeat(1 << 20)), false],
+    ['a 2 MiB binary in two fragments', () => frameHex(0x02, Buffer.alloc(1 << 20, 1)) + frameHex(0x80, Buffer.alloc(1 << 20, 1)), false],
+    ['a compressed text inflating to 2 MiB', () => frameHex(0xc1, syncFlushed('y'.repeat(2 << 20))), true],
+  ] as const) {
+    test(`${role}: maxReceivedMessageSize raised at run time — ${name} is delivered`, async (t) => {
+      const config = { maxReceivedFrameSize: 4 << 20, ...(deflate ? PMD_ON : {}) }
+      const p = await connPair(t, role, config, deflate ? { extensions: PMD } : {})
+      p.conn.maxReceivedMessageSize = 4 << 20
+      const got: number[] = []
+      p.conn.on('message', (m) => got.push(m.type === 'binary' ? m.binaryData.length : m.utf8Data.length))
+      p.send(make())
+      await until(() => got.length === 1 || !p.conn.connected, 10000)
+      t.deepEqual(got, [2 << 20])
+      t.true(p.conn.connected)
+    })
+  }
 
   test(`${role}: maxReceivedMessageSize raised at run time — a 2 MiB message is delivered`, async (t) => {
     const p = await connPair(t, role, { maxReceivedFrameSize: 4 << 20 })
