@@ -3,9 +3,12 @@
  * WebSocketConnection*.spec.ts: each test is named after the advisory or attack it stops, and runs on the backend
  * chosen by FERROSOCKET_BACKEND (npm test runs both).
  */
+import { once } from 'node:events'
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import zlib from 'node:zlib'
 import test from 'ava'
+import { WebSocket as WsClient } from 'ws'
 import { MAX_PAYLOAD_SIZE, resolveConnectionOptions } from '../ts/config.js'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
 import { WebSocketServer } from '../ts/WebSocketServer.js'
@@ -331,6 +334,70 @@ for (const role of ROLES) {
     t.true(p.conn.connected)
   })
 }
+
+// Issue 13 (3), "the same for maxReceivedFrameSize if it is settable": WebSocket-Node 1.0.35 reads
+// `config.maxReceivedFrameSize` for every frame it parses (a WebSocketFrame per frame copies it from
+// `connection.config`, the server's or client's own config object), so a change there applies at run time.
+for (const role of ROLES) {
+  test(`${role}: config.maxReceivedFrameSize lowered at run time — the next 2,000-byte text and binary frames → 1009`, async (t) => {
+    for (const opcode of [0x81, 0x82]) {
+      const p = await connPair(t, role)
+      const got = collect(p)
+      p.send(frameHex(0x81, 'x'.repeat(1500)))
+      await until(() => got.length === 1)
+      p.conn.config.maxReceivedFrameSize = 1000
+      p.send(frameHex(0x81, 'y'.repeat(900)) + frameHex(opcode, 'z'.repeat(2000)))
+      t.deepEqual(await p.closed(), {
+        code: 1009,
+        description: 'Frame size of 2000 bytes exceeds maximum accepted frame size',
+      })
+      t.deepEqual(got.map((m) => m.d.length), [1500, 900])
+    }
+  })
+
+  test(`${role}: config.maxReceivedFrameSize raised at run time — a 256 KiB frame is delivered`, async (t) => {
+    const p = await connPair(t, role)
+    const got: number[] = []
+    p.conn.on('message', (m) => got.push(m.type === 'binary' ? m.binaryData.length : m.utf8Data.length))
+    p.conn.config.maxReceivedFrameSize = 1 << 20
+    p.send(frameHex(0x82, Buffer.alloc(256 << 10, 3)) + frameHex(0x81, 'v'.repeat(256 << 10)))
+    await until(() => got.length === 2 || !p.conn.connected, 10000)
+    t.deepEqual(got, [256 << 10, 256 << 10])
+    t.true(p.conn.connected)
+  })
+
+  test(`${role}: config.maxReceivedFrameSize set to a non-number at run time — ignored, the limit stays`, async (t) => {
+    const p = await connPair(t, role)
+    p.conn.config.maxReceivedFrameSize = 'big' as unknown as number
+    p.send(frameHex(0x82, Buffer.alloc(0x10001)))
+    t.is((await p.closed()).code, 1009)
+  })
+}
+
+test('server: wsServer.config.maxReceivedFrameSize lowered at run time — every open connection refuses the next large frame', async (t) => {
+  const httpServer = http.createServer()
+  httpServer.listen(0, '127.0.0.1')
+  await once(httpServer, 'listening')
+  const wsServer = new WebSocketServer({ httpServer, autoAcceptConnections: true, keepalive: false })
+  t.teardown(() => {
+    wsServer.shutDown()
+    httpServer.close()
+  })
+  const closes: number[] = []
+  wsServer.on('connect', (connection) => connection.on('close', (code: number) => closes.push(code)))
+  const { port } = httpServer.address() as AddressInfo
+  const peers = [new WsClient(`ws://127.0.0.1:${port}/`), new WsClient(`ws://127.0.0.1:${port}/`)]
+  for (const ws of peers) {
+    ws.on('error', () => {})
+    await once(ws, 'open')
+  }
+  await until(() => wsServer.connections.length === 2)
+  t.true(wsServer.connections.every((c) => c.config === wsServer.config))
+  wsServer.config!.maxReceivedFrameSize = 1000
+  for (const ws of peers) ws.send(Buffer.alloc(2000))
+  await until(() => closes.length === 2)
+  t.deepEqual(closes, [1009, 1009])
+})
 
 test('limit options: not a number >= 0 → TypeError/RangeError naming the option; above 2^32 − 1 clamped', (t) => {
   t.throws(() => resolveConnectionOptions({ maxReceivedFrameSize: -1 }), {

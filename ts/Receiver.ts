@@ -66,6 +66,11 @@ export interface ReceiverSink {
    * per such frame, only with `deferText`.
    */
   _holdsText?(): boolean
+  /**
+   * Called before every parse: the sink may change the limits (`setLimits`) for the frame headers about to be
+   * parsed (a limit changed at run time).
+   */
+  _beforeParse?(): void
 }
 
 /** Bit in `bits` of a delivered frame: its payload was appended to the receiver's text message (see ReceiverSink). */
@@ -406,6 +411,7 @@ export class Receiver {
   }
 
   private parse(buf: Buffer, start: number, end: number, fromHdr: boolean): void {
+    this.sink._beforeParse?.()
     // Every descriptor of the previous call is delivered by now, so `out` may be reused.
     let out: Float64Array
     if (sharedOwner === null || sharedOwner === this) {

@@ -27,7 +27,7 @@ import {
   TEXT_TOO_MANY_PONGS,
 } from './constants.js'
 import type { ConnectionState } from './constants.js'
-import { defaultMaxFragments, sizeLimit } from './config.js'
+import { DEFAULT_FRAME_SIZE, defaultMaxFragments, sizeLimit } from './config.js'
 import type { ConnectionConfig, ResolvedConnectionOptions } from './config.js'
 import { isStringTooLong, type ProtocolError } from './errors.js'
 import { MessageAssembler } from './connection/assembler.js'
@@ -157,6 +157,28 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     this._opts = { ...opts, maxMessageSize, maxFragments }
     // Without assembly nothing is buffered beyond one frame: the receiver has no message limit then.
     if (opts.assembleFragments) this._receiver.setLimits(opts.maxFrameSize, maxMessageSize, maxFragments)
+  }
+
+  /**
+   * @internal Receiver callback, before each parse: `config.maxReceivedFrameSize` changed at run time applies to
+   * the frame headers parsed from now on. WebSocket-Node read it for every frame (each WebSocketFrame copied it from
+   * `connection.config`, the server's or client's own config object, so one change reached all their connections).
+   * A value that is not a number >= 0 is ignored (the data path has no one to throw to): the limit stays.
+   */
+  _beforeParse(): void {
+    const value = this.config.maxReceivedFrameSize
+    const opts = this._opts
+    if (value === opts.frameSizeSource) return
+    let maxFrameSize = opts.maxFrameSize
+    try {
+      maxFrameSize = sizeLimit(value, 'maxReceivedFrameSize', DEFAULT_FRAME_SIZE)
+    } catch {}
+    this._opts = { ...opts, maxFrameSize, frameSizeSource: value }
+    this._receiver.setLimits(
+      maxFrameSize,
+      opts.assembleFragments ? opts.maxMessageSize : Number.MAX_SAFE_INTEGER,
+      opts.assembleFragments ? opts.maxFragments : 0,
+    )
   }
 
   /** Bytes sent and not yet handed to the kernel: the socket's queue and sends waiting for compression. */

@@ -76,6 +76,11 @@ export interface ConnectionConfig {
 /** Every limit and switch of ConnectionConfig with its default applied. */
 export interface ResolvedConnectionOptions {
   maxFrameSize: number
+  /**
+   * The config's `maxReceivedFrameSize` as it was when `maxFrameSize` was resolved: a connection compares it with
+   * the config before parsing, so a change made at run time applies (as in WebSocket-Node, see WebSocketConnection).
+   */
+  frameSizeSource: unknown
   maxMessageSize: number
   maxFragments: number
   fragmentationThreshold: number
@@ -102,6 +107,9 @@ const num = (v: unknown, fallback: number): number =>
  * length (~512 MiB; above it → 1009).
  */
 export const MAX_PAYLOAD_SIZE = 0xffff_ffff
+
+/** `maxReceivedFrameSize` when a config has none (the server's default; the client fills in its own). */
+export const DEFAULT_FRAME_SIZE = 0x10000
 
 /**
  * A size limit option: `undefined` → `fallback`; a number >= 0 (Infinity included) → itself, clamped to
@@ -152,7 +160,8 @@ export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConn
   }
   const assembleFragments = config.assembleFragments !== false
   return {
-    maxFrameSize: sizeLimit(config.maxReceivedFrameSize, 'maxReceivedFrameSize', 0x10000),
+    maxFrameSize: sizeLimit(config.maxReceivedFrameSize, 'maxReceivedFrameSize', DEFAULT_FRAME_SIZE),
+    frameSizeSource: config.maxReceivedFrameSize,
     maxMessageSize,
     maxFragments: countLimit(config.maxReceivedFragments, 'maxReceivedFragments', defaultMaxFragments(maxMessageSize)),
     fragmentationThreshold: config.fragmentOutgoingMessages === false ? 0 : num(config.fragmentationThreshold, 0x4000),
