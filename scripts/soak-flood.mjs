@@ -7,6 +7,7 @@
 // The same flood against `ws` (impl 'ws' in the soak child) is measured in the long run, for comparison.
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
+import os from 'node:os'
 import zlib from 'node:zlib'
 import WebSocket from 'ws'
 
@@ -85,6 +86,7 @@ async function honest(port, end) {
 async function floodRun({ rpc, check }, impl, secs, serverConfig) {
   const { port } = await rpc('start', { impl, config: { ...serverConfig, perMessageDeflate: true } })
   const base = await rpc('stats')
+  const loadBefore = os.loadavg()[0]
   const f = await flooder(port, true, SMALL)
   const end = Date.now() + secs * 1000
   const honestRun = honest(port, end)
@@ -108,10 +110,17 @@ async function floodRun({ rpc, check }, impl, secs, serverConfig) {
     secs,
     floodedMB: +(f.bytes / MB).toFixed(1),
     serverMsgPerSec: Math.round((lastS.messages - first.messages) / Math.max(1, lastS.t - first.t)),
-    rssMB: { base: Math.round(base.rss / MB), min: Math.round(Math.min(...rss) / MB), max: Math.round(Math.max(...rss) / MB) },
+    rssMB: {
+      base: Math.round(base.rss / MB),
+      start: Math.round(center / MB),
+      end: Math.round((rss[rss.length - 1] ?? 0) / MB),
+      min: Math.round(Math.min(...rss) / MB),
+      max: Math.round(Math.max(...rss) / MB),
+    },
     rssDriftMB: Math.round(Math.max(...rss.map((x) => Math.abs(x - center))) / MB),
     honest: h,
     closes: last.closes,
+    load1: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)],
   }
   if (impl === 'ferrosocket') {
     check(r.scenario, r.rssDriftMB <= 50, `RSS not flat: ${JSON.stringify(r.rssMB)} (drift ${r.rssDriftMB} MB)`)
