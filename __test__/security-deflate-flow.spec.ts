@@ -69,6 +69,29 @@ for (const role of ROLES) {
     p.peer.destroy()
   })
 
+  test(`${role}: a peer flooding compressed messages in three fragments — the socket is not read ahead of inflation`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    const z = syncFlushed('hello fragmented flood')
+    const one = peerBytes(
+      role,
+      frameHex(0x41, z.subarray(0, 5)) + frameHex(0x00, z.subarray(5, 10)) + frameHex(0x80, z.subarray(10)),
+    )
+    const flood = Buffer.alloc(one.length * 500_000).fill(one)
+    let delivered = 0
+    let wrong = 0
+    await new Promise((resolve) => setImmediate(resolve))
+    p.conn.on('message', (m) => {
+      delivered++
+      if (m.type !== 'utf8' || m.utf8Data !== 'hello fragmented flood') wrong++
+    })
+    p.peer.write(flood)
+    await until(() => delivered >= 2000, 20000, '2,000 messages')
+    const ahead = p.conn.socket.bytesRead - delivered * one.length
+    t.true(ahead < 1 << 20, `${ahead} bytes read ahead of delivery`)
+    t.is(wrong, 0)
+    p.peer.destroy()
+  })
+
   test(`${role}: pause()/resume() during inflation still emit 'pause'/'resume' and hold delivery`, async (t) => {
     const p = await connPair(t, role, DEFLATE, { extensions: PMD })
     const events: string[] = []
@@ -167,6 +190,28 @@ for (const role of ROLES) {
     for (; sent < 100 && p.conn.connected; sent++) p.conn.sendBytes(chunk)
     t.true(sent <= 17, `${sent} sends of 64 KiB accepted with a 1 MiB limit`)
     t.deepEqual(await p.closed(), { code: 1008, description: 'Output buffer size limit exceeded.' })
+  })
+}
+
+// The same through a compressing echo: a peer floods compressed messages and never reads the echoes. Every echo is
+// compressed (threshold 0, no context takeover: ~8 KiB each), so the backlog is mostly sends queued behind compression.
+for (const role of ROLES) {
+  test(`${role}: a compressing echo whose peer floods and never reads → cut off by maxOutputBufferSize (1008)`, async (t) => {
+    const config = { perMessageDeflate: { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true }, maxOutputBufferSize: 1 << 20 }
+    const ours = role === 'server' ? 'server' : 'client'
+    const extensions: Extension[] = [{ name: 'permessage-deflate', params: [{ name: `${ours}_no_context_takeover` }] }]
+    const p = await connPair(t, role, config, { extensions })
+    p.conn.on('message', (m) => {
+      if (m.type === 'utf8') p.conn.sendUTF(m.utf8Data)
+    })
+    p.peer.pause()
+    const one = peerBytes(role, frameHex(0xc1, syncFlushed(randomBytes(8192).toString('hex'))))
+    // 2,000 messages of 16 KiB inflated (~18 MB on the wire): far more than the limit lets through.
+    const write = (): void => {
+      for (let i = 0; i < 100; i++) if (!p.peer.destroyed) p.peer.write(one)
+    }
+    for (let i = 0; i < 20; i++) write()
+    t.deepEqual(await p.closed(10000), { code: 1008, description: 'Output buffer size limit exceeded.' })
   })
 }
 
