@@ -157,32 +157,56 @@ test.serial('interest churn while publishing: messages reach only current subscr
  *   exact: lost === unreached for every node.
  */
 async function restartUnderLoad(t: ExecutionContext, gate: boolean) {
-  t.timeout(120_000)
+  t.timeout(180_000)
   const { redis, admin, nodes, clients, prefix } = await cluster(t, 3, 4)
   const pids = nodes.map((n) => n.child.pid)
   await Promise.all(clients.flat().map((c) => c.sub('room')))
   await until('all subscribed', async () => (await numsub(admin, `${prefix}room`)) === 3)
-  // Every client sends one message every 10 ms; sendTimes[node][client][seq] = when it was sent.
-  const sendTimes = clients.map((row) => row.map(() => [] as number[]))
+  // The windows below are fixed by events, not by clocks (a loaded machine delays everything): `seen[node][i]` is
+  // the last seq that client i of `node` received from each publisher ("origin:client"); per-publisher order makes
+  // it cover every earlier seq.
+  const seen = clients.map((row) => row.map(() => new Map<string, number>()))
+  clients.forEach((row, node) =>
+    row.forEach((c, i) => {
+      c.onData = (data) => {
+        const m = /^(\d+):(\d+):(\d+):/.exec(data.subarray(0, 32).toString('latin1'))
+        if (m !== null) seen[node]![i]!.set(`${m[1]}:${m[2]}`, Number(m[3]))
+      }
+    }),
+  )
+  const has = (node: number, i: number, origin: number, client: number, seq: number) =>
+    (seen[node]![i]!.get(`${origin}:${client}`) ?? -1) >= seq
+  // Every client sends one message every 10 ms; sent[node][client] = how many so far (seq 0 … sent-1).
+  const sent = clients.map((row) => row.map(() => 0))
+  const snapshot = () => sent.map((row) => [...row])
   let sending = true
   const pump = (async () => {
     for (let seq = 0; sending; seq++) {
       clients.forEach((row, node) =>
         row.forEach((c, i) => {
-          sendTimes[node]![i]!.push(Date.now())
           c.send(payload(node, i, seq).data, payload(node, i, seq).binary)
+          sent[node]![i] = seq + 1
         }),
       )
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
   })()
+  const everywhere = (upTo: number[][], nodesToCheck: (origin: number) => number[]) =>
+    upTo.every((row, origin) =>
+      row.every((n, client) => n === 0 || nodesToCheck(origin).every((node) => clients[node]!.every((_, i) => has(node, i, origin, client, n - 1)))),
+    )
+  const all = () => [0, 1, 2]
+  const self = (origin: number) => [origin]
   await new Promise((resolve) => setTimeout(resolve, 500))
-  const stopAt = Date.now()
+  // "Before": everything sent up to here reaches every client of every node before Redis is stopped.
+  const before = snapshot()
+  await until('everything sent before the outage delivered everywhere', () => everywhere(before, all), 60_000)
   await redis.stop()
-  const downFrom = Date.now()
+  // "Down": sent after Redis exited, and handled by its node (delivered locally) before Redis starts again.
+  const downFrom = snapshot()
   await new Promise((resolve) => setTimeout(resolve, 2500))
-  // Margin: on a loaded machine a message sent shortly before the restart may be handled after the node reconnected.
-  const downTo = Date.now() - 1000
+  const downTo = snapshot()
+  await until('every node handled what was sent while Redis was down', () => everywhere(downTo, self), 60_000)
   await redis.start(gate ? ['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-publish', '-spublish'] : [])
   await until('every node reconnected by itself', async () => (await Promise.all(nodes.map((n) => n.stats()))).every((s) => s.connected), 20_000)
   await until('every node resubscribed', async () => (await numsub(admin, `${prefix}room`)) === 3, 20_000)
@@ -191,19 +215,16 @@ async function restartUnderLoad(t: ExecutionContext, gate: boolean) {
     await new Promise((resolve) => setTimeout(resolve, 300))
     await admin.sendCommand(['ACL', 'SETUSER', 'default', '+publish', '+spublish'])
   }
-  const backAt = Date.now()
+  // "After": sent from here on; every one of them must arrive everywhere.
+  const after = snapshot()
   await new Promise((resolve) => setTimeout(resolve, 500))
   sending = false
   await pump
-  const sent = sendTimes.map((row) => row.map((times) => times.length))
-  const localTotal = (node: number) => sent[node]!.reduce((a, b) => a + b, 0)
-  await until('local messages all delivered', () =>
-    clients.every((row, node) => row.every((c) => c.received.filter((m) => parse(m.data, m.binary).node === node).length === localTotal(node))),
-  )
-  await new Promise((resolve) => setTimeout(resolve, 500)) // the last remote messages
+  const last = snapshot()
+  await until('nothing lost after the reconnect: every last message delivered everywhere', () => everywhere(last, all), 60_000)
   t.deepEqual(nodes.map((n) => n.child.pid), pids, 'no process was restarted')
   const stats = await Promise.all(nodes.map((n) => n.stats()))
-  // For each origin node: which of its messages reached at least one remote client.
+  // For each origin node: which of its messages reached at least one client of another node (checked byte-exact).
   for (let origin = 0; origin < 3; origin++) {
     const reachedRemote = new Set<string>()
     clients.forEach((row, node) => {
@@ -215,29 +236,25 @@ async function restartUnderLoad(t: ExecutionContext, gate: boolean) {
         }
       }
     })
-    let before = 0
     let beforeMissing = 0
     let down = 0
-    let after = 0
+    let afterCount = 0
     let afterMissing = 0
     let unreached = 0
-    sendTimes[origin]!.forEach((times, client) =>
-      times.forEach((at, seq) => {
+    last[origin]!.forEach((n, client) => {
+      for (let seq = 0; seq < n; seq++) {
         const got = reachedRemote.has(`${client}:${seq}`)
         if (!got) unreached++
-        if (at < stopAt - 100) {
-          before++
-          if (!got) beforeMissing++
-        }
-        if (at > downFrom && at < downTo) down++
-        if (at > backAt) {
-          after++
+        if (seq < before[origin]![client]! && !got) beforeMissing++
+        if (seq >= downFrom[origin]![client]! && seq < downTo[origin]![client]!) down++
+        if (seq >= after[origin]![client]!) {
+          afterCount++
           if (!got) afterMissing++
         }
-      }),
-    )
+      }
+    })
     const { lost } = stats[origin]!.stats
-    t.log(`node ${origin}: ${before} before, ${down} sent while down, lost ${lost}, unreached ${unreached}, ${after} after`)
+    t.log(`node ${origin}: sent ${last[origin]!.reduce((a, b) => a + b, 0)}, ${down} while down, lost ${lost}, unreached ${unreached}, ${afterCount} after`)
     t.is(beforeMissing, 0, `node ${origin}: everything published before the outage arrived`)
     t.is(afterMissing, 0, `node ${origin}: nothing lost after the reconnect`)
     t.true(down > 0 && lost >= down, `node ${origin}: every publish made while Redis was down is counted lost`)
