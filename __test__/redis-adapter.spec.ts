@@ -358,7 +358,10 @@ test('Redis restarted: local side keeps going, lost publishes counted and report
   await waitFor('first 100', () => b.got.length === 100)
 
   await own.stop()
-  await waitFor('a sees Redis gone', () => a.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION'))
+  // a's publishing link must have noticed (its subscriber link may notice first): then a publish is lost at once.
+  await waitFor('a\'s publisher sees Redis gone', () =>
+    a.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION' && /publisher/.test(e.message)),
+  )
   await waitFor('b sees Redis gone', () => b.errors.some((e) => (e as RedisAdapterError).code === 'FERROSOCKET_REDIS_CONNECTION'))
   publishSome(37)
   t.is(a.adapter.stats.lost, 37)
