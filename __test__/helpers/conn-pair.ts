@@ -139,13 +139,21 @@ export interface Pair {
   peerEnded: () => Promise<void>
 }
 
-/** Waits for `p`, failing after `ms` with `what` in the message. */
+/**
+ * A bound against hangs, never a speed assertion: on a loaded 2-core machine the concurrent tests of one file can
+ * keep its event loop busy for seconds (text-pieces' concurrent group took 5–8 s in a CI run at load 6, and a 5 s
+ * wait for a loopback frame timed out), so no wait is bounded below this.
+ */
+export const MIN_WAIT_MS = 20_000
+
+/** Waits for `p`, failing after `ms` (at least MIN_WAIT_MS) with `what` in the message. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  const bound = Math.max(ms, MIN_WAIT_MS)
   let timer: NodeJS.Timeout | undefined
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
     new Promise<T>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+      timer = setTimeout(() => reject(new Error(`timed out after ${bound} ms waiting for ${what}`)), bound)
     }),
   ])
 }
