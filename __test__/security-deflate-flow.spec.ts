@@ -10,7 +10,7 @@ import test from 'ava'
 import { WebSocketServer } from 'ws'
 import { W3CWebSocket } from '../ts/W3CWebSocket.js'
 import type { Extension } from '../ts/connection/types.js'
-import { collect, connPair, frameHex, peerBytes, PMD, ROLES, until } from './helpers/conn-pair.js'
+import { collect, connPair, decodeFrames, frameHex, peerBytes, PMD, ROLES, until } from './helpers/conn-pair.js'
 
 const DEFLATE = { perMessageDeflate: true }
 
@@ -156,6 +156,37 @@ for (const role of ROLES) {
     t.is(fs[1]!.payload.readUInt16BE(0), 1000)
     await until(() => sent.length === 1)
     t.is(sent[0] ?? null, null, 'the send callback got no error')
+  })
+}
+
+// The other direction: a peer floods plain messages (nothing to inflate) and reads everything, and the echo compresses
+// every reply. Parsing outruns compression, so replies pile up behind it (1.3 GB in 5 s for ours and for ws 8 alike,
+// found in the issue 13 audit). Reading stops while more than 1 MiB of sends waits for compression.
+for (const role of ROLES) {
+  test(`${role}: a peer flooding plain messages at a compressing echo — the socket is not read ahead of compression`, async (t) => {
+    const p = await connPair(t, role, DEFLATE, { extensions: PMD })
+    // The peer keeps what it reads as chunks (conn-pair's own listener joins them on every read).
+    p.peer.removeAllListeners('data')
+    const echoed: Buffer[] = []
+    p.peer.on('data', (d: Buffer) => echoed.push(d))
+    const text = randomBytes(1000).toString('hex')
+    let handled = 0
+    let maxBacklog = 0
+    p.conn.on('message', (m) => {
+      handled++
+      if (m.type === 'utf8') p.conn.sendUTF(m.utf8Data)
+      maxBacklog = Math.max(maxBacklog, p.conn.bytesWaitingToFlush)
+    })
+    const one = peerBytes(role, frameHex(0x81, text))
+    const count = 20_000
+    p.peer.write(Buffer.alloc(one.length * count).fill(one))
+    await until(() => handled === count, 30000, `${count} messages handled`)
+    t.true(maxBacklog < 4 << 20, `${maxBacklog} bytes waited for compression`)
+    await until(() => p.conn.bytesWaitingToFlush === 0, 30000, 'every echo written')
+    await until(() => decodeFrames(Buffer.concat(echoed)).frames.length === count, 10000, 'every echo read')
+    const frames = decodeFrames(Buffer.concat(echoed)).frames
+    t.true(frames.every((f) => f.opcode === 1 && f.rsv === 4), 'every echo compressed')
+    t.true(p.conn.connected)
   })
 }
 

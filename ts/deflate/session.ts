@@ -43,6 +43,15 @@ type QueuedSend = (abort: boolean) => void
 const notOpen = (): Error => new Error('WebSocket connection is not open.')
 
 /**
+ * Payload bytes of sends waiting for compression above which the connection stops reading (until half of it is
+ * compressed): a peer whose messages make the application send (an echo) can otherwise outrun compression, which
+ * runs on the thread pool while parsing does not, and pile replies up in memory without bound even though it
+ * reads everything (issue 13 audit: 1.3 GB in 5 s, the same on ws 8). Compression always catches up by itself,
+ * so this hold cannot deadlock with a peer that waits for us.
+ */
+export const SEND_BACKLOG_HOLD = 1 << 20
+
+/**
  * Above this many compressed bytes an unmasked, unfragmented message is written as header + zlib's chunks (one
  * writev, no copy); at or below it one joined frame (one write; the copy comes from Buffer's pool).
  */
@@ -73,6 +82,8 @@ export class DeflateSession {
    * yet (issue 13: a peer that never reads could otherwise pile sends up here without any limit noticing).
    */
   queuedBytes = 0
+  /** Reading is held because more than SEND_BACKLOG_HOLD bytes of sends wait for compression. */
+  sendHold = false
   private readonly queue: QueuedSend[] = []
   private stopped = false
 
@@ -105,8 +116,9 @@ export class DeflateSession {
     if (receiver.hasMore()) this.host._holdInput()
     this.pmd.decompress(data, maxMessageSize, (err, out) => {
       this.inflated(opcode, err, out, receiver)
-      // Reading resumes once the frames already received are handled (the last one may have started another).
-      if (!this.inflating) this.host._releaseInput()
+      // Reading resumes once the frames already received are handled (the last one may have started another)
+      // and the sends they made are not too far behind compression.
+      if (!this.inflating && !this.sendHold) this.host._releaseInput()
     })
   }
 
@@ -149,14 +161,14 @@ export class DeflateSession {
       }
       const masked = host.maskOutgoingPackets
       if (size < pmd.threshold) {
-        this.queuedBytes -= size
+        this.dequeued(size)
         host._afterWrite(writeMessage(host._out(), opcode, payload, masked, threshold, cb))
         return
       }
       this.deflating = true
       const done: PartsCallback = (err, parts, length = 0) => {
         this.deflating = false
-        this.queuedBytes -= size
+        this.dequeued(size)
         if (err !== null || parts === undefined || this.stopped || !host.socket.writable) {
           if (cb) process.nextTick(cb, err ?? notOpen())
           if (err !== null && err.closeCode === 1011 && !host.closeEventEmitted) host.drop(1011, err.message)
@@ -175,10 +187,22 @@ export class DeflateSession {
     this.queuedBytes += size
     if (this.deflating) this.queue.push(run)
     else run(false)
+    if (this.deflating && this.queuedBytes > SEND_BACKLOG_HOLD && !this.sendHold && !this.stopped) {
+      this.sendHold = true
+      host._holdInput()
+    }
     // Counted as written: above the socket's high-water mark, outputBufferFull until 'drain'.
     if (this.deflating && !host.closeEventEmitted) {
       host._afterWrite(host.bytesWaitingToFlush < host.socket.writableHighWaterMark)
     }
+  }
+
+  /** `size` bytes of a send left the compression backlog; reading resumes once half of the hold's bound is left. */
+  private dequeued(size: number): void {
+    this.queuedBytes -= size
+    if (!this.sendHold || this.queuedBytes > SEND_BACKLOG_HOLD / 2) return
+    this.sendHold = false
+    if (!this.inflating && !this.stopped) this.host._releaseInput()
   }
 
   /**
