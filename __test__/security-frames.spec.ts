@@ -425,6 +425,28 @@ test('limit options: not a number >= 0 → TypeError/RangeError naming the optio
   t.is(MAX_PAYLOAD_SIZE, 2 ** 32 - 1)
 })
 
+test('limit options: maxOutputBufferSize and maxPendingPongs not a number >= 0 → TypeError/RangeError (a typo turned the cut-off off)', (t) => {
+  t.throws(() => resolveConnectionOptions({ maxOutputBufferSize: '8mb' as unknown as number }), {
+    instanceOf: TypeError,
+    message: 'maxOutputBufferSize must be a number >= 0 (0 = unlimited); got string',
+  })
+  t.throws(() => resolveConnectionOptions({ maxOutputBufferSize: -1 }), { instanceOf: RangeError })
+  t.throws(() => resolveConnectionOptions({ maxPendingPongs: NaN }), {
+    instanceOf: RangeError,
+    message: 'maxPendingPongs must be a number >= 0 (0 = unlimited); got NaN',
+  })
+  t.throws(() => new WebSocketClient({ maxOutputBufferSize: null as unknown as number }), { instanceOf: TypeError })
+  const server = http.createServer()
+  t.throws(() => new WebSocketServer({ httpServer: server, maxPendingPongs: '60' as unknown as number }), {
+    instanceOf: TypeError,
+  })
+  const o = resolveConnectionOptions({ maxOutputBufferSize: 8 << 20, maxPendingPongs: 0 })
+  t.is(o.maxOutputBufferSize, 8 << 20)
+  t.is(o.maxPendingPongs, 0)
+  t.is(resolveConnectionOptions({}).maxPendingPongs, 60)
+  t.is(resolveConnectionOptions({}).maxOutputBufferSize, 0)
+})
+
 test('limit options: connection.maxReceivedMessageSize refuses a non-number or negative value', async (t) => {
   const p = await connPair(t, 'server')
   t.throws(() => (p.conn.maxReceivedMessageSize = -1), { instanceOf: RangeError })

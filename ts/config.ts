@@ -173,7 +173,7 @@ export function resolveConnectionOptions(config: ConnectionConfig): ResolvedConn
     assembleFragments,
     disableNagleAlgorithm: config.disableNagleAlgorithm !== false,
     closeTimeout: num(config.closeTimeout, 5000),
-    maxPendingPongs: num(config.maxPendingPongs, 60),
-    maxOutputBufferSize: num(config.maxOutputBufferSize, 0),
+    maxPendingPongs: countLimit(config.maxPendingPongs, 'maxPendingPongs', 60),
+    maxOutputBufferSize: countLimit(config.maxOutputBufferSize, 'maxOutputBufferSize', 0),
   }
 }
