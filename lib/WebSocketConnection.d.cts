@@ -1,5 +1,5 @@
 // Types of `ferrosocket/lib/WebSocketConnection` (CommonJS, as `websocket/lib/WebSocketConnection` was).
-import type * as M from '../dist/index.js' with { 'resolution-mode': 'import' }
+import type * as M from '../dist/cjs/index.js'
 declare const WebSocketConnection: typeof M.WebSocketConnection
 type WebSocketConnection = M.WebSocketConnection
 export = WebSocketConnection

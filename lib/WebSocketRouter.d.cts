@@ -1,5 +1,5 @@
 // Types of `ferrosocket/lib/WebSocketRouter` (CommonJS, as `websocket/lib/WebSocketRouter` was).
-import type * as M from '../dist/index.js' with { 'resolution-mode': 'import' }
+import type * as M from '../dist/cjs/index.js'
 declare const WebSocketRouter: typeof M.WebSocketRouter
 type WebSocketRouter = M.WebSocketRouter
 export = WebSocketRouter

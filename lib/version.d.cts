@@ -1,4 +1,4 @@
 // Types of `ferrosocket/lib/version` (CommonJS, as `websocket/lib/version` was).
-import type * as M from '../dist/index.js' with { 'resolution-mode': 'import' }
+import type * as M from '../dist/cjs/index.js'
 declare const version: typeof M.version
 export = version

@@ -95,7 +95,7 @@ test('deep imports ferrosocket/lib/<Name> give the main entry\'s values, from CJ
 // TS1479 ("the referenced file is an ECMAScript module and cannot be imported with 'require'") is what a CommonJS
 // project with `module: node16` got; package.json's `types.require` condition gives it CommonJS declarations.
 for (const mod of ['node16', 'nodenext']) {
-  test(`CommonJS TypeScript project, module: ${mod}: named, require, default and deep imports compile and run`, (t) => {
+  test(`CommonJS TypeScript project, module: ${mod}: named, require, default and deep imports compile (each deep import typed as the main entry's value) and run`, (t) => {
     const dir = project(`cjs-${mod}`, [mainTarball])
     writeFileSync(
       path.join(dir, 'tsconfig.json'),
@@ -108,7 +108,7 @@ for (const mod of ['node16', 'nodenext']) {
           types: ['node'],
           typeRoots: [path.join(root, 'node_modules', '@types')],
         },
-        files: ['cjs-consumer.cts'],
+        files: ['cjs-consumer.cts', 'deep-types.cts'],
       }),
     )
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -186,7 +186,7 @@ test('a fresh clone stays clean after npm install (package-lock.json agrees with
   t.is(status, '', `npm install changed tracked files:\n${status}${execFileSync('git', ['diff'], { cwd: clone, encoding: 'utf8' })}`)
 })
 
-test('TypeScript consumer written like an @types/websocket user compiles against the shipped .d.ts', (t) => {
+test('TypeScript consumer written like an @types/websocket user compiles against the shipped .d.ts; ESM deep imports typed as the main entry', (t) => {
   const dir = project('ts-consumer', [mainTarball])
   // The drop-in consumer of types-dropin.spec.ts (written for @types/websocket 1.0.10, strict) with only its module
   // name changed, as a migrating user does: here against the packed declarations, not the sources.
@@ -207,7 +207,7 @@ test('TypeScript consumer written like an @types/websocket user compiles against
         types: ['node'],
         typeRoots: [path.join(root, 'node_modules', '@types')],
       },
-      files: ['consumer.ts', 'dropin.ts'],
+      files: ['consumer.ts', 'dropin.ts', 'deep-types.mts'],
     }),
   )
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
