@@ -1,5 +1,5 @@
 // WebSocketServer + WebSocketRequest over raw TCP: the 101 and every rejection byte for byte, dispatch rules,
-// request parsing and accept/reject semantics (reference: websocket-node-api.md §1.2, §1.3, §2.1, §6).
+// request parsing and accept/reject semantics (as documented in docs/WebSocketServer.md and docs/WebSocketRequest.md).
 import test from 'ava'
 import { resolveConnectionOptions } from '../ts/config.js'
 import { Deprecation } from '../ts/Deprecation.js'

@@ -1,5 +1,5 @@
 /**
- * Security table (../shared/reference/security.md §5.2), permessage-deflate rows: decompression bombs against
+ * Attacks of docs/security.md ("What happens on each attack"), permessage-deflate rows: decompression bombs against
  * maxReceivedMessageSize (undici CVE-2026-1526) and bogus window bits (undici CVE-2026-2229), server and client.
  */
 import zlib from 'node:zlib'

@@ -1,5 +1,5 @@
 /**
- * Security table (../shared/reference/security.md §5.2), frame-level rows not already covered by
+ * Attacks of docs/security.md ("What happens on each attack"), frame-level rows not already covered by
  * WebSocketConnection*.spec.ts: each test is named after the advisory or attack it stops, and runs on the backend
  * chosen by FERROSOCKET_BACKEND (npm test runs both).
  */

@@ -1,5 +1,5 @@
 /**
- * Security table (../shared/reference/security.md §5.2), handshake rows not already covered by
+ * Attacks of docs/security.md ("What happens on each attack"), handshake rows not already covered by
  * WebSocketServer*.spec.ts, WebSocketRequest-parsers.spec.ts and WebSocketClient.spec.ts: slowloris against
  * Node's header timeouts, parsers linear on hostile headers, CR/LF through an accepted protocol, and a malicious
  * server's slow or oversized 101.

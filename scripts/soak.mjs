@@ -1,5 +1,6 @@
-// Load and soak scenarios of ../shared/reference/security.md §5.3 (L1, L2+L3, L4, L5, L6, L7) and the
-// permessage-deflate floods of issue 13 (L8, scripts/soak-flood.mjs), bounded, 127.0.0.1 only, self-terminating.
+// Load and soak scenarios L1, L2+L3, L4, L5, L6, L7 (connect storm, echo, soak, churn, slow readers, abuse; each
+// described at its section below) and the permessage-deflate floods of issue 13 (L8, scripts/soak-flood.mjs; cited by
+// docs/security.md), bounded, 127.0.0.1 only, self-terminating.
 // The ferrosocket server runs in a child process (scripts/soak-server.mjs) so its fds, timers and heap are
 // measured alone; clients are `ws` (and raw sockets for the attackers) in this one.
 //   node --import @oxc-node/core/register scripts/soak.mjs           long run (~10 min)
