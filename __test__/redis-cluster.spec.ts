@@ -47,7 +47,7 @@ async function cluster(t: ExecutionContext, n: number, perNode: number, sharded 
 }
 
 async function fanOut(t: ExecutionContext, n: number, perNode: number, messages: number, sharded: boolean) {
-  t.timeout(180_000)
+  t.timeout(900_000)
   const { admin, nodes, clients, prefix } = await cluster(t, n, perNode, sharded)
   await Promise.all(clients.flat().map((c) => c.sub('room')))
   await until('every node subscribed in Redis', async () => (await numsub(admin, `${prefix}room`, sharded)) === n)

@@ -9,7 +9,7 @@ import { createHosts, netnsUnavailable, type Hosts } from './helpers/netns.js'
 import { startRedis, type RedisServer } from './helpers/redis-server.js'
 
 test('3 hosts + a Redis host in network namespaces: fan-out, then a host cut off from Redis and reconnected', async (t) => {
-  t.timeout(240_000)
+  t.timeout(900_000)
   const why = netnsUnavailable()
   if (why !== null) {
     t.fail(why)

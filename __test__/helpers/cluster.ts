@@ -217,7 +217,25 @@ export async function fanOutAndCheck(t: ExecutionContext, clients: Client[][], m
   }
   const publishers = clients.flat().length
   const total = publishers * messages
-  await until(`all ${total} messages at every client`, () => clients.flat().every((c) => c.received.length >= total), 150_000)
+  // Bounded by progress, not by a total time: on a loaded machine the 60 clients in this process may take minutes
+  // to read everything; a message that is lost stops the progress, and that fails within 30 s, saying where.
+  let delivered = -1
+  let since = Date.now()
+  await until(
+    `all ${total} messages at every client`,
+    () => {
+      const now = clients.flat().reduce((n, c) => n + c.received.length, 0)
+      if (now !== delivered) {
+        delivered = now
+        since = Date.now()
+      } else if (Date.now() - since > 30_000) {
+        const counts = clients.map((row) => row.map((c) => c.received.length).join(','))
+        throw new Error(`no delivery for 30 s: ${now} of ${total * publishers}; received per client by node: ${counts.join(' | ')}`)
+      }
+      return clients.flat().every((c) => c.received.length >= total)
+    },
+    600_000,
+  )
   for (const c of clients.flat()) {
     t.is(c.received.length, total)
     const next = new Map<string, number>()
