@@ -4,6 +4,9 @@
 //                Pass: server RSS flat within ±50 MB after a 2 s warm-up, honest p99 round trip < 10 ms.
 //   never reads  a raw peer floods and never reads; every echo is compressed (threshold 0), so the backlog is
 //                mostly sends queued behind compression. Pass: maxOutputBufferSize (8 MiB) cuts it off (1008).
+//   plain flood  a raw peer writes plain (uncompressed) 2 KB texts as fast as TCP takes them and reads the echoes,
+//                which the server compresses: parsing outruns compression unless reading stops while sends wait
+//                for it. Pass: server RSS flat within ±50 MB, echoes keep arriving.
 // The same flood against `ws` (impl 'ws' in the soak child) is measured in the long run, for comparison.
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
@@ -33,12 +36,22 @@ const SMALL = 'hello flood'
 /** 16 KiB of hex text (compresses to about half): echoes that keep the compressor busy. */
 const LARGE = randomBytes(8192).toString('hex')
 
-/** A raw flooder of `text` messages; `read` false: never reads (its socket is paused). Resolves once upgraded. */
-function flooder(port, read, text) {
+/** One plain (uncompressed) text frame, masked with a zero key, repeated to at least 64 KiB. */
+function plainBlock(text) {
+  const payload = Buffer.from(text)
+  const frame = Buffer.concat([Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]), Buffer.alloc(4), payload])
+  return Buffer.alloc(frame.length * Math.max(1, Math.ceil(65536 / frame.length))).fill(frame)
+}
+
+/**
+ * A raw flooder of `text` messages (compressed, or `plain`); `read` false: never reads (its socket is paused).
+ * Resolves once upgraded; `state.echoed` counts the bytes it read.
+ */
+function flooder(port, read, text, plain = false) {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1')
-    const block = floodBlock(text)
-    const state = { socket: s, bytes: 0, closed: false, cut: false, stop: () => s.destroy() }
+    const block = plain ? plainBlock(text) : floodBlock(text)
+    const state = { socket: s, bytes: 0, echoed: 0, closed: false, cut: false, stop: () => s.destroy() }
     s.on('error', () => {})
     s.on('close', () => (state.closed = true))
     s.write(HANDSHAKE)
@@ -47,7 +60,7 @@ function flooder(port, read, text) {
         reject(new Error(`no permessage-deflate upgrade: ${head.toString('latin1').split('\r\n')[0]}`))
         return
       }
-      if (read) s.on('data', () => {})
+      if (read) s.on('data', (d) => (state.echoed += d.length))
       else s.pause()
       const pump = () => {
         while (!s.destroyed && s.write(block)) state.bytes += block.length
@@ -162,11 +175,47 @@ async function neverReads({ rpc, check }, secs, serverConfig) {
   return r
 }
 
+/** Plain 2 KB texts flooded at the compressing echo (issue 13 audit: 1.3 GB in 5 s before the send hold). */
+async function plainFlood({ rpc, check }, impl, secs, serverConfig) {
+  const { port } = await rpc('start', { impl, config: { ...serverConfig, perMessageDeflate: true } })
+  const base = await rpc('stats')
+  const f = await flooder(port, true, randomBytes(1000).toString('hex'), true)
+  const samples = []
+  const t0 = Date.now()
+  while (Date.now() - t0 < secs * 1000 && !f.closed) {
+    await sleep(1000)
+    const s = await rpc('stats', { gc: false })
+    samples.push({ t: (Date.now() - t0) / 1000, rss: s.rss, messages: s.messages })
+  }
+  f.stop()
+  const steady = samples.filter((s) => s.t >= 2)
+  const rss = steady.map((s) => s.rss)
+  const first = steady[0] ?? { t: 0, messages: 0, rss: 0 }
+  const lastS = steady[steady.length - 1] ?? first
+  const r = {
+    scenario: `L8 plain flood at a compressing echo (${impl})`,
+    secs,
+    floodedMB: +(f.bytes / MB).toFixed(1),
+    echoedMB: +(f.echoed / MB).toFixed(1),
+    serverMsgPerSec: Math.round((lastS.messages - first.messages) / Math.max(1, lastS.t - first.t)),
+    rssMB: { base: Math.round(base.rss / MB), start: Math.round(first.rss / MB), end: Math.round(lastS.rss / MB), max: Math.round(Math.max(...rss) / MB) },
+    rssDriftMB: Math.round(Math.max(...rss.map((x) => Math.abs(x - first.rss))) / MB),
+  }
+  if (impl === 'ferrosocket') {
+    check(r.scenario, r.rssDriftMB <= 50, `RSS not flat: ${JSON.stringify(r.rssMB)} (drift ${r.rssDriftMB} MB)`)
+    check(r.scenario, f.echoed > 0, 'no echo came back')
+  }
+  await rpc('stop')
+  return r
+}
+
 /** The L8 scenarios; `short`: ferrosocket only, 8 s. */
 export async function deflateFloods(ctx, { short, serverConfig }) {
   const secs = short ? 8 : 30
   const out = [await floodRun(ctx, 'ferrosocket', secs, serverConfig)]
   if (!short) out.push(await floodRun(ctx, 'ws', secs, serverConfig))
   out.push(await neverReads(ctx, short ? 5 : 15, serverConfig))
+  out.push(await plainFlood(ctx, 'ferrosocket', short ? 5 : 15, serverConfig))
+  if (!short) out.push(await plainFlood(ctx, 'ws', 10, serverConfig))
   return out
 }
