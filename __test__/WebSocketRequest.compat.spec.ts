@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import test from 'ava'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
 import { WebSocketServer } from '../ts/WebSocketServer.js'
+import { within } from './helpers/conn-pair.js'
 
 const require = createRequire(import.meta.url)
 type AnyRequest = { origin: string; accept(p?: unknown, o?: unknown): { protocol: unknown; close(): void } }
@@ -36,8 +37,7 @@ async function protocolAfterAccept(impl: 'original' | 'ours', offered: string[],
     const client = new WebSocketClient()
     client.on('connectFailed', () => {})
     client.connect(`ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/`, offered, 'http://page.example')
-    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no request within 5 s')), 5000).unref())
-    return await Promise.race([seen, timeout])
+    return await within(seen, 5000, 'the request')
   } finally {
     server.shutDown()
     httpServer.close()

@@ -13,21 +13,12 @@ import { emitText, encodeToScratch, recentUtf8, SCRATCH_MIN, utf8Bytes } from '.
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import type { IServerConfig } from '../ts/WebSocketServer.js'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
+import { within } from './helpers/conn-pair.js'
 import { startServer } from './helpers/server-harness.js'
 
 const UNIT = 'echo héllo wörld Ωμέγα привет 漢字テキスト 😀🚀 '
 /** Mixed-script text of about `n` UTF-8 bytes. */
 const mixed = (n: number): string => UNIT.repeat(Math.ceil(n / Buffer.byteLength(UNIT)))
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
 
 /** A server whose connections run `onText(connection, text)` for each text message; a ws client connected to it. */
 async function pair(
