@@ -91,7 +91,7 @@ export interface RedisAdapterStats {
 const DEFAULT_PREFIX = 'ferrosocket:'
 const DEFAULT_MAX_PENDING = 64 * 1024 * 1024
 const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
-/** How long `close()` lets the adapter's own publisher flush its pending replies before it destroys the socket. */
+/** How long `close()` waits for any answer to the adapter's own publisher's pending commands before it destroys the socket. */
 const CLOSE_GRACE_MS = 2000
 
 type Role = 'publisher' | 'subscriber'
@@ -322,14 +322,7 @@ export class RedisAdapter implements PubSubAdapter {
       pub.off('error', this.#onPubError)
       if (this.#ownsPub) {
         pub.on('error', ignore)
-        if (pub.isReady) {
-          let timer: NodeJS.Timeout | undefined
-          const grace = new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, CLOSE_GRACE_MS)
-          })
-          await Promise.race([pub.close().catch(() => {}), grace])
-          clearTimeout(timer)
-        }
+        if (pub.isReady) await this.#flush(pub)
         if (pub.isOpen) pub.destroy()
       }
     }
@@ -337,6 +330,36 @@ export class RedisAdapter implements PubSubAdapter {
     this.#down.clear()
     const wait = this.#backoffUntil - Date.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 10))
+  }
+
+  /**
+   * QUIT on our own publisher, letting its pending publishes be answered. Bounded by progress: it gives up when
+   * CLOSE_GRACE_MS pass without a single answer. When the grace timer fires, the answers that arrived while this
+   * process was busy are read first (one turn of I/O), so a blocked event loop does not count as a silent Redis.
+   */
+  #flush(pub: RedisClientLike): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let done = false
+      let timer: NodeJS.Timeout | undefined
+      let pending = this.#stats.pending
+      const finish = () => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        resolve()
+      }
+      const check = () => {
+        setImmediate(() => {
+          if (done) return
+          if (this.#stats.pending < pending) {
+            pending = this.#stats.pending
+            timer = setTimeout(check, CLOSE_GRACE_MS)
+          } else finish()
+        })
+      }
+      timer = setTimeout(check, CLOSE_GRACE_MS)
+      pub.close().then(finish, finish)
+    })
   }
 
   #sendSubscribe(sub: RedisClientLike, topic: string): void {
