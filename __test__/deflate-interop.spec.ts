@@ -9,7 +9,7 @@ import type { PerMessageDeflateOptions } from '../ts/deflate/negotiate.js'
 import { WebSocketClient } from '../ts/WebSocketClient.js'
 import type { IMessage, WebSocketConnection } from '../ts/WebSocketConnection.js'
 import { connected, outcome } from './helpers/client-events.js'
-import { startEchoServer } from './helpers/server-echo.js'
+import { startEchoServer, wsOpened } from './helpers/server-echo.js'
 
 /** Repetitive text (compresses well; the same words across messages exercise context takeover) and noise. */
 const messages = (): Array<string | Buffer> => [
@@ -52,20 +52,9 @@ const same = (a: string | Buffer, m: IMessage): boolean =>
 
 /** Opens a ws client; `answer` gets the server's Sec-WebSocket-Extensions. */
 function wsOpen(t: ExecutionContext, url: string, pmd: WsDeflate, answer?: (h: string | undefined) => void) {
-  return new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: { threshold: 0, ...pmd } })
-    ws.once('upgrade', (res) => answer?.(res.headers['sec-websocket-extensions']))
-    t.teardown(() => ws.terminate())
-    const timer = setTimeout(() => reject(new Error('ws did not open within 5 s')), 5000)
-    ws.once('open', () => {
-      clearTimeout(timer)
-      resolve(ws)
-    })
-    ws.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-  })
+  const ws = new WebSocket(url, { perMessageDeflate: { threshold: 0, ...pmd } })
+  ws.once('upgrade', (res) => answer?.(res.headers['sec-websocket-extensions']))
+  return wsOpened(t, ws)
 }
 
 function collect<T>(n: number, subscribe: (push: (x: T) => void) => void): Promise<T[]> {

@@ -6,7 +6,7 @@ import test from 'ava'
 import WebSocket from 'ws'
 import { resolveDeflateOptions, type ResolvedDeflateOptions } from '../ts/deflate/negotiate.js'
 import { PerMessageDeflate } from '../ts/PerMessageDeflate.js'
-import { startEchoServer } from './helpers/server-echo.js'
+import { startEchoServer, wsOpened } from './helpers/server-echo.js'
 
 const params = { ownNoContextTakeover: false, ownMaxWindowBits: 15, peerNoContextTakeover: false, peerMaxWindowBits: 15 }
 const TRAILER = Buffer.from('0000ffff', 'hex')
@@ -63,15 +63,7 @@ test('engine: compressed parts over 64-byte zlib chunks add up, none empty, trai
 test('server: compressed replies above one zlib chunk reach ws intact (header + chunks, RSV1, one frame)', async (t) => {
   const server = await startEchoServer(t, { perMessageDeflate: { threshold: 0 } })
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: { threshold: 0 } })
-  t.teardown(() => ws.terminate())
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ws did not open within 5 s')), 5000)
-    ws.once('open', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    ws.once('error', reject)
-  })
+  await wsOpened(t, ws)
   const json = JSON.stringify(
     Array.from({ length: 900 }, (_, i) => ({ seq: i, user: `user${i % 37}`, text: `event ${(i * 7919) % 1000}` })),
   )

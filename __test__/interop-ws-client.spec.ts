@@ -2,42 +2,23 @@
 // ways, subprotocol negotiation, frame limit.
 import test from 'ava'
 import WebSocket from 'ws'
-import { startEchoServer } from './helpers/server-echo.js'
+import { within } from './helpers/conn-pair.js'
+import { startEchoServer, wsOpened } from './helpers/server-echo.js'
 
 function open(t: { teardown(fn: () => void): void }, url: string, protocols?: string[]): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { origin: 'http://interop.test' })
-    t.teardown(() => ws.terminate())
-    const timer = setTimeout(() => reject(new Error('ws did not open within 5 s')), 5000)
-    ws.once('open', () => {
-      clearTimeout(timer)
-      resolve(ws)
-    })
-    ws.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-  })
+  return wsOpened(t, new WebSocket(url, protocols, { origin: 'http://interop.test' }))
 }
 
 function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message within 5 s')), 5000)
-    ws.once('message', (data, isBinary) => {
-      clearTimeout(timer)
-      resolve({ data: data as Buffer, isBinary })
-    })
-  })
+  return within(
+    new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary }))),
+    5000,
+    'a message',
+  )
 }
 
 function closed(ws: WebSocket): Promise<[number, string]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no close within 5 s')), 5000)
-    ws.once('close', (code, reason) => {
-      clearTimeout(timer)
-      resolve([code, reason.toString()])
-    })
-  })
+  return within(new Promise((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()]))), 5000, 'the close')
 }
 
 test('ws client: text and binary echo', async (t) => {

@@ -1,8 +1,10 @@
 // An echo WebSocketServer for interop tests: accepts `chat` (any case) when offered, echoes every message,
 // records close events, closes with 4002 'server bye' when a client sends the text `close-me`.
 import type { ExecutionContext } from 'ava'
+import type WebSocket from 'ws'
 import type { WebSocketConnection } from '../../ts/WebSocketConnection.js'
 import type { IServerConfig } from '../../ts/WebSocketServer.js'
+import { within } from './conn-pair.js'
 import { startServer, type Harness } from './server-harness.js'
 
 export interface EchoServer extends Harness {
@@ -42,4 +44,17 @@ export async function startEchoServer(t: ExecutionContext, config: Partial<IServ
       })
     })
   return { ...harness, closes, protocols, nextClose }
+}
+
+/** Resolves with a `ws` client once it is open (rejects on its 'error'); terminated at teardown; a hang guard bounds the wait. */
+export function wsOpened(t: { teardown(fn: () => void): void }, ws: WebSocket): Promise<WebSocket> {
+  t.teardown(() => ws.terminate())
+  return within(
+    new Promise<WebSocket>((resolve, reject) => {
+      ws.once('open', () => resolve(ws))
+      ws.once('error', reject)
+    }),
+    5000,
+    'the ws client to open',
+  )
 }
