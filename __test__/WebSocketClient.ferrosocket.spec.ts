@@ -5,6 +5,7 @@ import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import type { WebSocketRequest } from '../ts/WebSocketRequest.js'
 import { closeOf, connected, failed, nextEvent, outcome } from './helpers/client-events.js'
 import { startOurServer } from './helpers/client-our-server.js'
+import { within } from './helpers/conn-pair.js'
 
 interface Message {
   type: string
@@ -61,8 +62,7 @@ test('a message the server sends right after accept is delivered (it may share t
   const client = new WebSocketClient()
   const got = new Promise<Message>((resolve) => client.once('connect', (c) => c.once('message', resolve)))
   client.connect(`ws://127.0.0.1:${port}/`)
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no welcome')), 5000))
-  t.deepEqual(await Promise.race([got, timeout]), { type: 'utf8', utf8Data: 'welcome' })
+  t.deepEqual(await within(got, 5000, 'the welcome'), { type: 'utf8', utf8Data: 'welcome' })
 })
 
 test('reject(403, reason) → connectFailed listing the reject reason; httpResponse when listened to', async (t) => {

@@ -7,6 +7,7 @@ import { WebSocketClient } from '../ts/WebSocketClient.js'
 import type { WebSocketConnection } from '../ts/WebSocketConnection.js'
 import { FrameReader, rawServer, response101, serverFrame } from './helpers/client-raw-server.js'
 import { closeOf, connected, nextEvent, outcome } from './helpers/client-events.js'
+import { within } from './helpers/conn-pair.js'
 
 interface Session {
   connection: WebSocketConnection
@@ -43,9 +44,8 @@ test('a frame in the same TCP packet as the 101 is delivered (bytes with the 101
   })
   const c = new WebSocketClient()
   const got = new Promise<unknown>((resolve) => c.once('connect', (conn) => conn.once('message', resolve)))
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no message')), 3000))
   c.connect(server.url)
-  t.deepEqual(await Promise.race([got, timeout]), { type: 'utf8', utf8Data: 'Hello' })
+  t.deepEqual(await within(got, 3000, 'the message'), { type: 'utf8', utf8Data: 'Hello' })
 })
 
 test('client frames are masked; text, binary and close reach the server intact', async (t) => {

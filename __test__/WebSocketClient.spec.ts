@@ -8,6 +8,7 @@ import type { WebSocketFrame } from '../ts/WebSocketFrame.js'
 import { buildRequestHeaders, hasToken, parseTargetUrl, validateResponse } from '../ts/client/handshake.js'
 import { acceptFor, rawServer, response101, type RawRequest } from './helpers/client-raw-server.js'
 import { connected, failed, nextEvent, outcome, type ConnectOutcome } from './helpers/client-events.js'
+import { within } from './helpers/conn-pair.js'
 
 test('defaults are the original client defaults plus a 30 s handshake timeout', (t) => {
   const c = new WebSocketClient()
@@ -305,10 +306,8 @@ test('a server that never answers the upgrade → connectFailed after handshakeT
   c.connect(`ws://127.0.0.1:${port}/`)
   t.is(failed(await o).message, 'WebSocket opening handshake timed out after 200 ms')
   t.true(Date.now() - started >= 190)
-  const bounded = <T>(p: Promise<T>, what: string): Promise<T> =>
-    Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(what)), 3000).unref())])
-  const { closed } = await bounded(accepted, 'the client never connected')
-  await bounded(closed, 'the client left the socket open after the timeout')
+  const { closed } = await within(accepted, 3000, 'the client to connect')
+  await within(closed, 3000, 'the client to close the socket after the timeout')
 })
 
 test('abort() before the response → no event at all, TCP closed', async (t) => {
@@ -348,7 +347,7 @@ test('parallel connect() calls each succeed with their own key (original: all bu
     c.on('connectFailed', (e) => note(e.message))
   })
   for (let i = 0; i < 3; i++) c.connect(server.url)
-  await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000))])
+  await within(all, 5000, 'three connects')
   t.deepEqual(results, ['connect', 'connect', 'connect'])
   t.is(new Set(server.requests.map((r) => r.key)).size, 3)
 })
@@ -406,7 +405,7 @@ test('assembleFragments:false in the client config gives frame events, not messa
     }),
   )
   c.connect(server.url)
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('no frames')), 3000))])
+  await within(done, 3000, 'the frames')
   t.deepEqual(frames, [
     [1, false, 'abc'],
     [0, true, 'd'],

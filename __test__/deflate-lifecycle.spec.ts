@@ -4,6 +4,7 @@ import test from 'ava'
 import WebSocket from 'ws'
 import type { IMessage, WebSocketConnection } from '../ts/WebSocketConnection.js'
 import { startServer } from './helpers/server-harness.js'
+import { within } from './helpers/conn-pair.js'
 
 async function pair(t: Parameters<typeof startServer>[0], threshold: number) {
   const server = await startServer(t, { perMessageDeflate: { threshold }, maxReceivedMessageSize: 8 << 20 })
@@ -13,10 +14,9 @@ async function pair(t: Parameters<typeof startServer>[0], threshold: number) {
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: { threshold: 0 } })
   t.teardown(() => ws.terminate())
   ws.on('error', () => {})
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no connection in 5 s')), 5000))
   const open = new Promise<void>((resolve) => ws.once('open', () => resolve()))
-  const c = await Promise.race([conn, timeout])
-  await Promise.race([open, timeout])
+  const c = await within(conn, 5000, 'the server-side connection')
+  await within(open, 5000, 'the ws client to open')
   return { ws, conn: c }
 }
 

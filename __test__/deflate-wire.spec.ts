@@ -9,6 +9,7 @@ import { connected, failed, outcome } from './helpers/client-events.js'
 import { rawServer, response101, serverFrame } from './helpers/client-raw-server.js'
 import { startEchoServer } from './helpers/server-echo.js'
 import { handshake, maskedFrame, rawExchange } from './helpers/server-harness.js'
+import { within } from './helpers/conn-pair.js'
 
 /** DEFLATE payload of a message as a sender puts it on the wire (§7.2.1: trailing 00 00 ff ff removed). */
 function deflated(data: Buffer | string): Buffer {
@@ -231,13 +232,7 @@ test('client: bomb → 1009, invalid DEFLATE → 1007, valid compressed text del
     compressedFrame(0xc1, deflated('Hello')),
   )
   const c = connected(good.outcome)
-  const message = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message within 5 s')), 5000)
-    c.once('message', (m) => {
-      clearTimeout(timer)
-      resolve(m)
-    })
-  })
+  const message = await within(new Promise((resolve) => c.once('message', resolve)), 5000, 'the message')
   t.deepEqual(message, { type: 'utf8', utf8Data: 'Hello' })
   c.drop(1000, '', true)
 })

@@ -15,6 +15,7 @@ import type { ReceiverSink } from '../ts/Receiver.js'
 import type { ProtocolError } from '../ts/errors.js'
 import { WebSocketServer } from '../ts/WebSocketServer.js'
 import type { WebSocketRequest } from '../ts/WebSocketRequest.js'
+import { within } from './helpers/conn-pair.js'
 
 /** Unmasked (server → client) frames, so the receivers run in the client role. */
 const hex = (h: string): Buffer => Buffer.from(h, 'hex')
@@ -113,13 +114,7 @@ test('an accepted request and its IncomingMessage become unreachable while the c
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
   )
   await connected
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no 101')), 5000)
-    socket.once('data', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-  })
+  await within(new Promise((resolve) => socket.once('data', resolve)), 5000, 'the 101')
   for (let i = 0; i < 5 && (requestRef!.deref() !== undefined || incomingRef!.deref() !== undefined); i++) {
     await new Promise((r) => setImmediate(r))
     gc()

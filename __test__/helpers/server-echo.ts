@@ -36,13 +36,7 @@ export async function startEchoServer(t: ExecutionContext, config: Partial<IServ
     })
   })
   const nextClose = (): Promise<[number, string]> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no server-side close within 5 s')), 5000)
-      waiters.push((c) => {
-        clearTimeout(timer)
-        resolve(c)
-      })
-    })
+    within(new Promise((resolve) => waiters.push(resolve)), 5000, 'a server-side close')
   return { ...harness, closes, protocols, nextClose }
 }
 
