@@ -155,8 +155,18 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
     const maxFragments =
       this.config.maxReceivedFragments === undefined ? defaultMaxFragments(maxMessageSize) : opts.maxFragments
     this._opts = { ...opts, maxMessageSize, maxFragments }
+    this._applyLimits()
+  }
+
+  /** The receiver's limits from `_opts`, from the next frame header on (the message in progress included). */
+  private _applyLimits(): void {
+    const o = this._opts
     // Without assembly nothing is buffered beyond one frame: the receiver has no message limit then.
-    if (opts.assembleFragments) this._receiver.setLimits(opts.maxFrameSize, maxMessageSize, maxFragments)
+    this._receiver.setLimits(
+      o.maxFrameSize,
+      o.assembleFragments ? o.maxMessageSize : Number.MAX_SAFE_INTEGER,
+      o.assembleFragments ? o.maxFragments : 0,
+    )
   }
 
   /**
@@ -174,11 +184,7 @@ export class WebSocketConnection extends ConnectionBase implements ReceiverSink,
       maxFrameSize = sizeLimit(value, 'maxReceivedFrameSize', DEFAULT_FRAME_SIZE)
     } catch {}
     this._opts = { ...opts, maxFrameSize, frameSizeSource: value }
-    this._receiver.setLimits(
-      maxFrameSize,
-      opts.assembleFragments ? opts.maxMessageSize : Number.MAX_SAFE_INTEGER,
-      opts.assembleFragments ? opts.maxFragments : 0,
-    )
+    this._applyLimits()
   }
 
   /** Bytes sent and not yet handed to the kernel: the socket's queue and sends waiting for compression. */

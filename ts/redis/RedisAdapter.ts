@@ -11,6 +11,7 @@
  * clients reconnect on their own (node-redis' reconnect strategy); on every `ready` of the subscriber connection the
  * adapter re-subscribes every topic that still has local subscribers and drops channels nobody wants any more.
  */
+import { Buffer } from 'node:buffer'
 import type { PubSubAdapter, PubSubAdapterHost } from '../pubsub/adapter.js'
 import createDebug from 'debug'
 import { HEADER_BYTES, decodeEnvelope, encodeEnvelope, newOrigin } from './envelope.js'
